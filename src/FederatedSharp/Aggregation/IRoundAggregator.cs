@@ -1,0 +1,24 @@
+using FederatedSharp.Parameters;
+
+namespace FederatedSharp.Aggregation;
+
+/// <summary>
+/// One round's accumulator. <see cref="Add"/> may be called concurrently as results arrive; linear strategies keep
+/// O(model) memory however many clients report. Dispose it once the round is over.
+/// </summary>
+public interface IRoundAggregator : IDisposable
+{
+    /// <summary>The number of updates added so far.</summary>
+    int Count { get; }
+
+    /// <summary>Adds one client's update. The update's parameters remain the caller's and can be disposed after the call.</summary>
+    /// <param name="update">The update.</param>
+    /// <exception cref="LayoutMismatchException">The update's layout differs from the global model's.</exception>
+    /// <exception cref="InvalidOperationException">The round was completed.</exception>
+    void Add(ClientUpdate update);
+
+    /// <summary>Produces the new global parameters.</summary>
+    /// <returns>New parameters the caller owns.</returns>
+    /// <exception cref="InvalidOperationException">No update was added, or the round was already completed.</exception>
+    ModelParameters Complete();
+}

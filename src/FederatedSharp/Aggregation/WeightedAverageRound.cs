@@ -1,0 +1,78 @@
+using FederatedSharp.Aggregation.Kernels;
+using FederatedSharp.Parameters;
+
+namespace FederatedSharp.Aggregation;
+
+/// <summary>The streaming example-weighted mean shared by FedAvg and FedProx: O(model) memory, any number of clients.</summary>
+internal sealed class WeightedAverageRound : IRoundAggregator
+{
+    private readonly TensorLayout _layout;
+    private readonly object _gate = new();
+    private ModelParameters? _sum;
+    private double _totalWeight;
+    private int _count;
+    private bool _completed;
+
+    public WeightedAverageRound(TensorLayout layout)
+    {
+        _layout = layout;
+        _sum = ModelParameters.Create(layout);
+    }
+
+    public int Count => Volatile.Read(ref _count);
+
+    public void Add(ClientUpdate update)
+    {
+        ArgumentNullException.ThrowIfNull(update.Parameters);
+        _layout.EnsureCompatible(update.Parameters.Layout, $"update from client '{update.ClientId}'");
+        if (update.ExampleCount <= 0)
+        {
+            throw new ArgumentException($"Update from client '{update.ClientId}' has {update.ExampleCount} examples; FedAvg needs a positive example count.", nameof(update));
+        }
+
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_sum is null, this);
+            if (_completed)
+            {
+                throw new InvalidOperationException("The round was already completed.");
+            }
+
+            AggregationKernels.MultiplyAdd(update.Parameters.Memory, update.ExampleCount, _sum.Memory);
+            _totalWeight += update.ExampleCount;
+            _count++;
+        }
+    }
+
+    public ModelParameters Complete()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_sum is null, this);
+            if (_completed)
+            {
+                throw new InvalidOperationException("The round was already completed.");
+            }
+
+            if (_count == 0)
+            {
+                throw new InvalidOperationException("Cannot complete a round with no updates.");
+            }
+
+            _completed = true;
+            ModelParameters result = _sum;
+            _sum = null;
+            AggregationKernels.Scale(result.Memory, (float)(1.0 / _totalWeight), result.Memory);
+            return result;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _sum?.Dispose();
+            _sum = null;
+        }
+    }
+}

@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Logging;
+
+namespace FederatedSharp.Diagnostics;
+
+/// <summary>The library's log messages, with stable event ids (1xx: server).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(100, LogLevel.Information, "Federation starting: {Rounds} rounds with {Aggregator}, {Parameters} parameters, seed {Seed}")]
+    public static partial void FederationStarting(ILogger logger, int rounds, string aggregator, int parameters, ulong seed);
+
+    [LoggerMessage(101, LogLevel.Information, "Waiting for {Minimum} clients ({Available} connected)")]
+    public static partial void WaitingForClients(ILogger logger, int minimum, int available);
+
+    [LoggerMessage(102, LogLevel.Debug, "Round {Round}: {Sampled} of {Available} clients sampled for fit")]
+    public static partial void RoundStarted(ILogger logger, int round, int sampled, int available);
+
+    [LoggerMessage(103, LogLevel.Warning, "Round {Round}: {Phase} on client {ClientId} failed ({Kind}): {Reason}")]
+    public static partial void ClientFailed(ILogger logger, int round, string phase, string clientId, string kind, string reason);
+
+    [LoggerMessage(104, LogLevel.Information, "Round {Round} done in {Seconds:F2} s: {Succeeded}/{Sampled} updates aggregated, distributed loss {Loss}")]
+    public static partial void RoundCompleted(ILogger logger, int round, double seconds, int succeeded, int sampled, string loss);
+
+    [LoggerMessage(105, LogLevel.Error, "Round {Round} failed: only {Succeeded} updates, {Minimum} needed; the previous global model stands")]
+    public static partial void RoundFailed(ILogger logger, int round, int succeeded, int minimum);
+
+    [LoggerMessage(106, LogLevel.Information, "Federation finished: {Rounds} rounds in {Seconds:F2} s ({Failed} failed)")]
+    public static partial void FederationCompleted(ILogger logger, int rounds, double seconds, int failed);
+
+    [LoggerMessage(107, LogLevel.Warning, "Round {Round}: a late {Phase} result from client {ClientId} arrived after its deadline and was discarded")]
+    public static partial void LateResultDiscarded(ILogger logger, int round, string phase, string clientId);
+}

@@ -1,0 +1,126 @@
+using System.Buffers;
+
+namespace FederatedSharp.Parameters;
+
+/// <summary>
+/// A model's parameters: named tensors (<see cref="Layout"/>) whose <see cref="float"/> values live in one contiguous
+/// buffer rented from <see cref="ArrayPool{T}.Shared"/>, so every aggregator works on a single span. The owner
+/// disposes it, which returns the buffer; any use after that throws <see cref="ObjectDisposedException"/>.
+/// </summary>
+public sealed class ModelParameters : IDisposable
+{
+    private float[]? _buffer;
+
+    private ModelParameters(TensorLayout layout, float[] buffer)
+    {
+        Layout = layout;
+        _buffer = buffer;
+    }
+
+    /// <summary>The tensors and where they live in the buffer.</summary>
+    public TensorLayout Layout { get; }
+
+    /// <summary>The number of parameters.</summary>
+    public int Length => Layout.TotalLength;
+
+    /// <summary>Whether <see cref="Dispose"/> has run.</summary>
+    public bool IsDisposed => Volatile.Read(ref _buffer) is null;
+
+    /// <summary>All values, in layout order.</summary>
+    /// <exception cref="ObjectDisposedException">The parameters were disposed.</exception>
+    public Span<float> Values => Buffer.AsSpan(0, Length);
+
+    /// <summary>All values as memory, in layout order (for work split across threads).</summary>
+    /// <exception cref="ObjectDisposedException">The parameters were disposed.</exception>
+    public Memory<float> Memory => Buffer.AsMemory(0, Length);
+
+    private float[] Buffer
+    {
+        get
+        {
+            float[]? buffer = Volatile.Read(ref _buffer);
+            ObjectDisposedException.ThrowIf(buffer is null, this);
+            return buffer;
+        }
+    }
+
+    /// <summary>Creates zero-filled parameters for <paramref name="layout"/>.</summary>
+    /// <param name="layout">The tensors.</param>
+    /// <returns>New parameters the caller owns.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="layout"/> is null.</exception>
+    public static ModelParameters Create(TensorLayout layout)
+    {
+        ModelParameters parameters = CreateUninitialized(layout);
+        parameters.Values.Clear();
+        return parameters;
+    }
+
+    /// <summary>Creates parameters for <paramref name="layout"/> holding a copy of <paramref name="values"/>.</summary>
+    /// <param name="layout">The tensors.</param>
+    /// <param name="values">Values in layout order; the length must equal <see cref="TensorLayout.TotalLength"/>.</param>
+    /// <returns>New parameters the caller owns.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="layout"/> is null.</exception>
+    /// <exception cref="ArgumentException">The number of values differs from the layout's.</exception>
+    public static ModelParameters FromValues(TensorLayout layout, ReadOnlySpan<float> values)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        if (values.Length != layout.TotalLength)
+        {
+            throw new ArgumentException($"Got {values.Length} values for a layout of {layout.TotalLength} parameters.", nameof(values));
+        }
+
+        ModelParameters parameters = CreateUninitialized(layout);
+        values.CopyTo(parameters.Values);
+        return parameters;
+    }
+
+    /// <summary>Creates parameters whose values are whatever the pooled buffer held; the caller must overwrite all of them.</summary>
+    /// <param name="layout">The tensors.</param>
+    /// <returns>New parameters the caller owns.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="layout"/> is null.</exception>
+    public static ModelParameters CreateUninitialized(TensorLayout layout)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        return new ModelParameters(layout, ArrayPool<float>.Shared.Rent(Math.Max(layout.TotalLength, 1)));
+    }
+
+    /// <summary>The values of tensor <paramref name="index"/>.</summary>
+    /// <param name="index">The tensor's position in the layout.</param>
+    /// <returns>A span over that tensor's values.</returns>
+    /// <exception cref="ObjectDisposedException">The parameters were disposed.</exception>
+    public Span<float> GetTensor(int index) =>
+        Buffer.AsSpan(Layout.GetOffset(index), Layout.Tensors[index].ElementCount);
+
+    /// <summary>The values of the tensor called <paramref name="name"/>.</summary>
+    /// <param name="name">The tensor's name.</param>
+    /// <returns>A span over that tensor's values.</returns>
+    /// <exception cref="KeyNotFoundException">No tensor has that name.</exception>
+    /// <exception cref="ObjectDisposedException">The parameters were disposed.</exception>
+    public Span<float> GetTensor(string name) => GetTensor(Layout.IndexOf(name));
+
+    /// <summary>A deep copy the caller owns.</summary>
+    /// <returns>The copy.</returns>
+    /// <exception cref="ObjectDisposedException">The parameters were disposed.</exception>
+    public ModelParameters Clone() => FromValues(Layout, Values);
+
+    /// <summary>Copies the values into <paramref name="destination"/>, which must have the same layout.</summary>
+    /// <param name="destination">The target.</param>
+    /// <exception cref="LayoutMismatchException">The layouts differ.</exception>
+    /// <exception cref="ObjectDisposedException">Either side was disposed.</exception>
+    public void CopyTo(ModelParameters destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        Layout.EnsureCompatible(destination.Layout, "copy destination");
+        Values.CopyTo(destination.Values);
+    }
+
+    /// <summary>Returns the buffer to the pool. Safe to call more than once.</summary>
+    public void Dispose()
+    {
+        float[]? buffer = Interlocked.Exchange(ref _buffer, null);
+        if (buffer is not null)
+        {
+            ArrayPool<float>.Shared.Return(buffer);
+        }
+    }
+}

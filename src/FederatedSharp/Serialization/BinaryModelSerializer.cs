@@ -1,0 +1,445 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
+using System.Text;
+using FederatedSharp.Parameters;
+
+namespace FederatedSharp.Serialization;
+
+/// <summary>
+/// FederatedSharp's versioned binary format (little-endian):
+/// <code>
+/// offset  size  field
+///  0      4     magic "FSMP"
+///  4      2     format version (1)
+///  6      1     element encoding (1 = float32)
+///  7      1     reserved (0)
+///  8      4     tensor count T
+/// 12      4     tensor table length H in bytes
+/// 16      H     T x { u16 name length, UTF-8 name, u8 rank, rank x i32 dimension }
+/// 16+H    8     element count N (must equal the table's total)
+/// 24+H    4N    values
+/// 24+H+4N 8     XxHash64 of every preceding byte
+/// </code>
+/// Reading checks every size against <see cref="BinaryModelSerializerOptions"/> before allocating, and reports
+/// truncation, corruption (checksum), oversize and foreign formats with a <see cref="ModelFormatException"/>.
+/// </summary>
+public sealed class BinaryModelSerializer : IModelSerializer
+{
+    /// <summary>The current format version.</summary>
+    public const ushort Version = 1;
+
+    private const int PreambleLength = 16;
+    private const int ChunkBytes = 1 << 20;
+    private static ReadOnlySpan<byte> Magic => "FSMP"u8;
+
+    private readonly BinaryModelSerializerOptions _options;
+
+    /// <summary>Creates a serializer.</summary>
+    /// <param name="options">Limits; null for defaults.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A limit is out of range.</exception>
+    public BinaryModelSerializer(BinaryModelSerializerOptions? options = null)
+    {
+        _options = options ?? new BinaryModelSerializerOptions();
+        _options.Validate();
+    }
+
+    /// <inheritdoc />
+    public string Format => "fsmp-v1-f32";
+
+    /// <summary>The number of bytes <paramref name="parameters"/> take in this format.</summary>
+    /// <param name="parameters">The parameters.</param>
+    /// <returns>The size in bytes.</returns>
+    public static long GetSerializedLength(ModelParameters parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        return PreambleLength + TableLength(parameters.Layout) + 8 + (4L * parameters.Length) + 8;
+    }
+
+    /// <inheritdoc />
+    public void Serialize(ModelParameters parameters, IBufferWriter<byte> destination)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(destination);
+        var hasher = new XxHash64();
+        byte[] header = BuildHeader(parameters.Layout);
+        Write(destination, header, hasher);
+        ReadOnlySpan<float> values = parameters.Values;
+        while (!values.IsEmpty)
+        {
+            int count = Math.Min(values.Length, ChunkBytes / 4);
+            Span<byte> target = destination.GetSpan(count * 4)[..(count * 4)];
+            WriteValues(values[..count], target);
+            hasher.Append(target);
+            destination.Advance(count * 4);
+            values = values[count..];
+        }
+
+        Span<byte> checksum = destination.GetSpan(8)[..8];
+        BinaryPrimitives.WriteUInt64LittleEndian(checksum, hasher.GetCurrentHashAsUInt64());
+        destination.Advance(8);
+    }
+
+    /// <summary>Serializes into a new array (convenience for small models).</summary>
+    /// <param name="parameters">The parameters.</param>
+    /// <returns>The bytes.</returns>
+    public byte[] SerializeToArray(ModelParameters parameters)
+    {
+        var writer = new ArrayBufferWriter<byte>((int)Math.Min(GetSerializedLength(parameters), Array.MaxLength));
+        Serialize(parameters, writer);
+        return writer.WrittenSpan.ToArray();
+    }
+
+    /// <inheritdoc />
+    public ModelParameters Deserialize(ReadOnlySequence<byte> payload)
+    {
+        var reader = new SequenceReader<byte>(payload);
+        var hasher = new XxHash64();
+        Span<byte> preamble = stackalloc byte[PreambleLength];
+        if (!reader.TryCopyTo(preamble))
+        {
+            throw Truncated("preamble", PreambleLength, reader.Remaining);
+        }
+
+        reader.Advance(PreambleLength);
+        hasher.Append(preamble);
+        int tableLength = CheckPreamble(preamble, out int tensorCount);
+        if (reader.Remaining < tableLength + 8)
+        {
+            throw Truncated("tensor table", tableLength + 8, reader.Remaining);
+        }
+
+        byte[] table = new byte[tableLength + 8];
+        reader.TryCopyTo(table);
+        reader.Advance(table.Length);
+        hasher.Append(table);
+        TensorLayout layout = ParseTable(table, tensorCount);
+        long dataBytes = 4L * layout.TotalLength;
+        if (reader.Remaining < dataBytes + 8)
+        {
+            throw Truncated("tensor data and checksum", dataBytes + 8, reader.Remaining);
+        }
+
+        ModelParameters parameters = ModelParameters.CreateUninitialized(layout);
+        try
+        {
+            Span<byte> target = MemoryMarshal.AsBytes(parameters.Values);
+            reader.TryCopyTo(target);
+            reader.Advance(target.Length);
+            hasher.Append(target);
+            FixEndianness(parameters.Values);
+            Span<byte> checksum = stackalloc byte[8];
+            reader.TryCopyTo(checksum);
+            reader.Advance(8);
+            VerifyChecksum(hasher, checksum);
+            if (reader.Remaining != 0)
+            {
+                throw new ModelFormatException($"Corrupt model payload: {reader.Remaining} unexpected bytes after the checksum.");
+            }
+
+            return parameters;
+        }
+        catch
+        {
+            parameters.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Reads parameters from a complete payload held in memory.</summary>
+    /// <param name="payload">The bytes.</param>
+    /// <returns>New parameters the caller owns.</returns>
+    /// <exception cref="ModelFormatException">The payload is truncated, corrupt, oversized or not in this format.</exception>
+    public ModelParameters Deserialize(ReadOnlyMemory<byte> payload) => Deserialize(new ReadOnlySequence<byte>(payload));
+
+    /// <inheritdoc />
+    public async Task SerializeAsync(ModelParameters parameters, Stream destination, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(destination);
+        var hasher = new XxHash64();
+        byte[] header = BuildHeader(parameters.Layout);
+        hasher.Append(header);
+        await destination.WriteAsync(header, cancellationToken).ConfigureAwait(false);
+        byte[] chunk = ArrayPool<byte>.Shared.Rent(ChunkBytes);
+        try
+        {
+            int offset = 0;
+            while (offset < parameters.Length)
+            {
+                int count = Math.Min(parameters.Length - offset, ChunkBytes / 4);
+                WriteValues(parameters.Values.Slice(offset, count), chunk.AsSpan(0, count * 4));
+                hasher.Append(chunk.AsSpan(0, count * 4));
+                await destination.WriteAsync(chunk.AsMemory(0, count * 4), cancellationToken).ConfigureAwait(false);
+                offset += count;
+            }
+
+            BinaryPrimitives.WriteUInt64LittleEndian(chunk, hasher.GetCurrentHashAsUInt64());
+            await destination.WriteAsync(chunk.AsMemory(0, 8), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<ModelParameters> DeserializeAsync(Stream source, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var hasher = new XxHash64();
+        byte[] preamble = new byte[PreambleLength];
+        await ReadExactlyAsync(source, preamble, "preamble", cancellationToken).ConfigureAwait(false);
+        hasher.Append(preamble);
+        int tableLength = CheckPreamble(preamble, out int tensorCount);
+        byte[] table = new byte[tableLength + 8];
+        await ReadExactlyAsync(source, table, "tensor table", cancellationToken).ConfigureAwait(false);
+        hasher.Append(table);
+        TensorLayout layout = ParseTable(table, tensorCount);
+
+        ModelParameters parameters = ModelParameters.CreateUninitialized(layout);
+        byte[] chunk = ArrayPool<byte>.Shared.Rent(ChunkBytes);
+        try
+        {
+            int offset = 0;
+            while (offset < parameters.Length)
+            {
+                int count = Math.Min(parameters.Length - offset, ChunkBytes / 4);
+                await ReadExactlyAsync(source, chunk.AsMemory(0, count * 4), "tensor data", cancellationToken).ConfigureAwait(false);
+                hasher.Append(chunk.AsSpan(0, count * 4));
+                chunk.AsSpan(0, count * 4).CopyTo(MemoryMarshal.AsBytes(parameters.Values.Slice(offset, count)));
+                offset += count;
+            }
+
+            FixEndianness(parameters.Values);
+            await ReadExactlyAsync(source, chunk.AsMemory(0, 8), "checksum", cancellationToken).ConfigureAwait(false);
+            VerifyChecksum(hasher, chunk.AsSpan(0, 8));
+            return parameters;
+        }
+        catch
+        {
+            parameters.Dispose();
+            throw;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+    }
+
+    private static async Task ReadExactlyAsync(Stream source, Memory<byte> buffer, string part, CancellationToken cancellationToken)
+    {
+        int read = await source.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+        if (read < buffer.Length)
+        {
+            throw Truncated(part, buffer.Length, read);
+        }
+    }
+
+    private int CheckPreamble(ReadOnlySpan<byte> preamble, out int tensorCount)
+    {
+        if (!preamble[..4].SequenceEqual(Magic))
+        {
+            throw new ModelFormatException($"Not a FederatedSharp model payload: expected magic 'FSMP', found 0x{Convert.ToHexString(preamble[..4])}.");
+        }
+
+        ushort version = BinaryPrimitives.ReadUInt16LittleEndian(preamble[4..]);
+        if (version != Version)
+        {
+            throw new ModelFormatException($"Unsupported model format version {version}; this reader supports version {Version}.");
+        }
+
+        if (preamble[6] != 1)
+        {
+            throw new ModelFormatException($"Unsupported element encoding {preamble[6]}; this reader supports 1 (float32).");
+        }
+
+        uint count = BinaryPrimitives.ReadUInt32LittleEndian(preamble[8..]);
+        uint tableLength = BinaryPrimitives.ReadUInt32LittleEndian(preamble[12..]);
+        if (count > (uint)_options.MaxTensorCount)
+        {
+            throw new ModelFormatException($"Oversized model payload: {count} tensors declared, the limit is {_options.MaxTensorCount}.");
+        }
+
+        if (tableLength > (uint)_options.MaxHeaderBytes)
+        {
+            throw new ModelFormatException($"Oversized model payload: a tensor table of {tableLength} bytes declared, the limit is {_options.MaxHeaderBytes}.");
+        }
+
+        tensorCount = (int)count;
+        return (int)tableLength;
+    }
+
+    private TensorLayout ParseTable(ReadOnlySpan<byte> table, int tensorCount)
+    {
+        var specs = new TensorSpec[tensorCount];
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        int position = 0;
+        int tableLength = table.Length - 8;
+        long total = 0;
+        for (int i = 0; i < tensorCount; i++)
+        {
+            if (position + 2 > tableLength)
+            {
+                throw new ModelFormatException($"Corrupt model payload: the tensor table ends inside tensor {i}.");
+            }
+
+            int nameLength = BinaryPrimitives.ReadUInt16LittleEndian(table[position..]);
+            position += 2;
+            if (nameLength == 0 || nameLength > _options.MaxNameBytes)
+            {
+                throw new ModelFormatException($"Corrupt model payload: tensor {i} has a name of {nameLength} bytes (allowed 1..{_options.MaxNameBytes}).");
+            }
+
+            if (position + nameLength + 1 > tableLength)
+            {
+                throw new ModelFormatException($"Corrupt model payload: the tensor table ends inside tensor {i}'s name.");
+            }
+
+            string name;
+            try
+            {
+                name = new UTF8Encoding(false, true).GetString(table.Slice(position, nameLength));
+            }
+            catch (DecoderFallbackException)
+            {
+                throw new ModelFormatException($"Corrupt model payload: tensor {i}'s name is not valid UTF-8.");
+            }
+
+            position += nameLength;
+            if (!names.Add(name))
+            {
+                throw new ModelFormatException($"Corrupt model payload: tensor name '{name}' appears twice.");
+            }
+
+            int rank = table[position++];
+            if (rank > _options.MaxRank || position + (4 * rank) > tableLength)
+            {
+                throw new ModelFormatException($"Corrupt model payload: tensor '{name}' has rank {rank} (limit {_options.MaxRank}) or its shape runs past the table.");
+            }
+
+            int[] shape = new int[rank];
+            long elements = 1;
+            for (int d = 0; d < rank; d++)
+            {
+                shape[d] = BinaryPrimitives.ReadInt32LittleEndian(table[position..]);
+                position += 4;
+                if (shape[d] < 0)
+                {
+                    throw new ModelFormatException($"Corrupt model payload: tensor '{name}' has negative dimension {shape[d]}.");
+                }
+
+                elements *= shape[d];
+                if (elements > _options.MaxParameterCount)
+                {
+                    break;
+                }
+            }
+
+            total += elements;
+            if (total > _options.MaxParameterCount)
+            {
+                throw new ModelFormatException($"Oversized model payload: more than {_options.MaxParameterCount} parameters declared (limit).");
+            }
+
+            specs[i] = new TensorSpec(name, shape);
+        }
+
+        if (position != tableLength)
+        {
+            throw new ModelFormatException($"Corrupt model payload: the tensor table declares {tableLength} bytes but its entries use {position}.");
+        }
+
+        ulong declared = BinaryPrimitives.ReadUInt64LittleEndian(table[tableLength..]);
+        if (declared != (ulong)total)
+        {
+            throw new ModelFormatException($"Corrupt model payload: {declared} values declared, but the tensor shapes hold {total}.");
+        }
+
+        return new TensorLayout(specs);
+    }
+
+    private static void VerifyChecksum(XxHash64 hasher, ReadOnlySpan<byte> stored)
+    {
+        ulong expected = BinaryPrimitives.ReadUInt64LittleEndian(stored);
+        ulong actual = hasher.GetCurrentHashAsUInt64();
+        if (expected != actual)
+        {
+            throw new ModelFormatException($"Corrupt model payload: checksum mismatch (stored {expected:x16}, computed {actual:x16}).");
+        }
+    }
+
+    private static int TableLength(TensorLayout layout)
+    {
+        int length = 0;
+        foreach (TensorSpec t in layout.Tensors)
+        {
+            length += 2 + Encoding.UTF8.GetByteCount(t.Name) + 1 + (4 * t.Shape.Count);
+        }
+
+        return length;
+    }
+
+    private static byte[] BuildHeader(TensorLayout layout)
+    {
+        int tableLength = TableLength(layout);
+        byte[] header = new byte[PreambleLength + tableLength + 8];
+        Span<byte> span = header;
+        Magic.CopyTo(span);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[4..], Version);
+        span[6] = 1;
+        span[7] = 0;
+        BinaryPrimitives.WriteUInt32LittleEndian(span[8..], (uint)layout.Count);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[12..], (uint)tableLength);
+        int position = PreambleLength;
+        foreach (TensorSpec t in layout.Tensors)
+        {
+            int nameLength = Encoding.UTF8.GetBytes(t.Name, span[(position + 2)..]);
+            if (nameLength > ushort.MaxValue)
+            {
+                throw new ArgumentException($"Tensor name '{t.Name[..32]}...' is longer than 65,535 UTF-8 bytes.");
+            }
+
+            BinaryPrimitives.WriteUInt16LittleEndian(span[position..], (ushort)nameLength);
+            position += 2 + nameLength;
+            span[position++] = checked((byte)t.Shape.Count);
+            foreach (int d in t.Shape)
+            {
+                BinaryPrimitives.WriteInt32LittleEndian(span[position..], d);
+                position += 4;
+            }
+        }
+
+        BinaryPrimitives.WriteUInt64LittleEndian(span[position..], (ulong)layout.TotalLength);
+        return header;
+    }
+
+    private static void Write(IBufferWriter<byte> destination, ReadOnlySpan<byte> bytes, XxHash64 hasher)
+    {
+        hasher.Append(bytes);
+        destination.Write(bytes);
+    }
+
+    private static void WriteValues(ReadOnlySpan<float> values, Span<byte> destination)
+    {
+        MemoryMarshal.AsBytes(values).CopyTo(destination);
+        if (!BitConverter.IsLittleEndian)
+        {
+            Span<int> asInts = MemoryMarshal.Cast<byte, int>(destination);
+            BinaryPrimitives.ReverseEndianness(asInts, asInts);
+        }
+    }
+
+    private static void FixEndianness(Span<float> values)
+    {
+        if (!BitConverter.IsLittleEndian)
+        {
+            Span<int> asInts = MemoryMarshal.Cast<float, int>(values);
+            BinaryPrimitives.ReverseEndianness(asInts, asInts);
+        }
+    }
+
+    private static ModelFormatException Truncated(string part, long expected, long available) =>
+        new($"Truncated model payload: the {part} needs {expected} more bytes, only {available} remain.");
+}

@@ -1,0 +1,36 @@
+using System.Buffers;
+using FederatedSharp.Parameters;
+
+namespace FederatedSharp.Serialization;
+
+/// <summary>Turns <see cref="ModelParameters"/> into bytes and back. Deserialization trusts nothing it reads.</summary>
+public interface IModelSerializer
+{
+    /// <summary>A short name of the format (for logs and negotiation).</summary>
+    string Format { get; }
+
+    /// <summary>Writes <paramref name="parameters"/> to <paramref name="destination"/>.</summary>
+    /// <param name="parameters">The parameters.</param>
+    /// <param name="destination">Where the bytes go.</param>
+    void Serialize(ModelParameters parameters, IBufferWriter<byte> destination);
+
+    /// <summary>Reads parameters from a complete payload.</summary>
+    /// <param name="payload">The bytes.</param>
+    /// <returns>New parameters the caller owns.</returns>
+    /// <exception cref="ModelFormatException">The payload is truncated, corrupt, oversized or not in this format.</exception>
+    ModelParameters Deserialize(ReadOnlySequence<byte> payload);
+
+    /// <summary>Writes <paramref name="parameters"/> to a stream, in chunks (no full copy of the model).</summary>
+    /// <param name="parameters">The parameters.</param>
+    /// <param name="destination">The stream.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>A task that completes when everything is written.</returns>
+    Task SerializeAsync(ModelParameters parameters, Stream destination, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads parameters from a stream, checking sizes against the limits before allocating.</summary>
+    /// <param name="source">The stream.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>New parameters the caller owns.</returns>
+    /// <exception cref="ModelFormatException">The payload is truncated, corrupt, oversized or not in this format.</exception>
+    Task<ModelParameters> DeserializeAsync(Stream source, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,373 @@
+using System.Diagnostics;
+using FederatedSharp.Aggregation;
+using FederatedSharp.Clients;
+using FederatedSharp.Diagnostics;
+using FederatedSharp.Parameters;
+using FederatedSharp.Privacy;
+using FederatedSharp.Transport;
+using Microsoft.Extensions.Logging;
+
+namespace FederatedSharp.Server;
+
+/// <summary>
+/// The federation's server: owns the global model and runs the round loop. Per round it waits for
+/// <see cref="FederatedServerOptions.MinAvailableClients"/>, samples clients with the seeded sampler, sends them the
+/// global parameters and the round's configuration, validates each result and hands it to the aggregator, builds the
+/// new global model when at least <see cref="FederatedServerOptions.MinFitClients"/> updates are valid (otherwise the
+/// previous one stands), runs federated and centralized evaluation, records the round in the <see cref="History"/> and
+/// reports progress. Client failures, timeouts and invalid updates are recorded and never stop the federation.
+/// Create it with <see cref="FederatedServerBuilder"/>.
+/// </summary>
+public sealed class FederatedServer
+{
+    private readonly ITransport _transport;
+    private readonly IAggregator _aggregator;
+    private readonly ModelParameters _initialParameters;
+    private readonly FederatedServerOptions _options;
+    private readonly Func<int, ConfigRecord>? _fitConfig;
+    private readonly Func<int, ConfigRecord>? _evaluateConfig;
+    private readonly CentralizedEvaluator? _centralizedEvaluator;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _timeProvider;
+    private readonly UpdateValidator _validator;
+    private int _running;
+
+    internal FederatedServer(
+        ITransport transport,
+        IAggregator aggregator,
+        ModelParameters initialParameters,
+        FederatedServerOptions options,
+        Func<int, ConfigRecord>? fitConfig,
+        Func<int, ConfigRecord>? evaluateConfig,
+        CentralizedEvaluator? centralizedEvaluator,
+        ILogger logger,
+        TimeProvider timeProvider)
+    {
+        _transport = transport;
+        _aggregator = aggregator;
+        _initialParameters = initialParameters;
+        _options = options;
+        _fitConfig = fitConfig;
+        _evaluateConfig = evaluateConfig;
+        _centralizedEvaluator = centralizedEvaluator;
+        _logger = logger;
+        _timeProvider = timeProvider;
+        _validator = new UpdateValidator(options.Validation);
+    }
+
+    /// <summary>The options in force (a copy taken at build time).</summary>
+    public FederatedServerOptions Options => _options;
+
+    /// <summary>The aggregation strategy.</summary>
+    public IAggregator Aggregator => _aggregator;
+
+    /// <summary>Runs every round and returns the final model with the history.</summary>
+    /// <param name="progress">Receives a report after every round; null for none.</param>
+    /// <param name="cancellationToken">Stops the federation (the running round is abandoned).</param>
+    /// <returns>The final global parameters and the history; the caller disposes it.</returns>
+    /// <exception cref="OperationCanceledException">The federation was cancelled.</exception>
+    /// <exception cref="InvalidOperationException">The server is already running.</exception>
+    public async Task<FederationResult> RunAsync(IProgress<RoundReport>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _running, 1) == 1)
+        {
+            throw new InvalidOperationException("This server is already running a federation.");
+        }
+
+        long started = _timeProvider.GetTimestamp();
+        var history = new History();
+        ModelParameters global = _initialParameters.Clone();
+        try
+        {
+            Log.FederationStarting(_logger, _options.Rounds, _aggregator.Name, global.Length, _options.Seed);
+            for (int round = 1; round <= _options.Rounds; round++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                (RoundRecord record, ModelParameters next) = await RunRoundAsync(round, global, cancellationToken).ConfigureAwait(false);
+                if (!ReferenceEquals(next, global))
+                {
+                    global.Dispose();
+                    global = next;
+                }
+
+                history.Add(record);
+                progress?.Report(new RoundReport(round, _options.Rounds, record));
+            }
+
+            Log.FederationCompleted(_logger, _options.Rounds, _timeProvider.GetElapsedTime(started).TotalSeconds, history.FailedRounds);
+            return new FederationResult(global, history);
+        }
+        catch
+        {
+            global.Dispose();
+            throw;
+        }
+        finally
+        {
+            Volatile.Write(ref _running, 0);
+        }
+    }
+
+    private async Task<(RoundRecord Record, ModelParameters Global)> RunRoundAsync(int round, ModelParameters global, CancellationToken cancellationToken)
+    {
+        using Activity? activity = FederatedSharpTelemetry.ActivitySource.StartActivity("federatedsharp.round");
+        activity?.SetTag("federatedsharp.round", round);
+        long started = _timeProvider.GetTimestamp();
+        var failures = new List<ClientFailure>();
+
+        IReadOnlyList<string> available = await WaitForClientsAsync(_options.MinAvailableClients, cancellationToken).ConfigureAwait(false);
+        int fitCount = ClientSampler.SampleSize(available.Count, _options.FractionFit, _options.MinFitClients);
+        IReadOnlyList<string> fitClients = ClientSampler.Sample(available, fitCount, _options.Seed, round, RoundPhase.Fit);
+        Log.RoundStarted(_logger, round, fitClients.Count, available.Count);
+
+        ConfigRecord fitConfig = _fitConfig?.Invoke(round)?.Copy() ?? new ConfigRecord();
+        fitConfig[ConfigKeys.Round] = round;
+        _aggregator.ConfigureFit(round, fitConfig);
+        fitConfig.Freeze();
+
+        var fitMetrics = new List<(long, ConfigRecord)>();
+        ModelParameters next = global;
+        int aggregated;
+        using (IRoundAggregator accumulator = _aggregator.BeginRound(global, new AggregationContext(round, fitClients.Count)))
+        using (var roundCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            var instructions = new FitInstructions(round, global, fitConfig);
+            Task<CallOutcome<FitResult>>[] calls = fitClients
+                .Select(id => CallAsync(id, RoundPhase.Fit, round, _options.FitTimeout, (c, ct) => c.FitAsync(instructions, ct), roundCts.Token))
+                .ToArray();
+
+            void Consume(CallOutcome<FitResult> outcome)
+            {
+                if (outcome.Failure is not null)
+                {
+                    Record(failures, round, outcome.Failure);
+                    return;
+                }
+
+                using FitResult result = outcome.Result!;
+                try
+                {
+                    _validator.Validate(outcome.ClientId, global, result);
+                    accumulator.Add(new ClientUpdate(outcome.ClientId, result.Parameters, result.ExampleCount, result.Metrics));
+                    fitMetrics.Add((result.ExampleCount, result.Metrics));
+                }
+                catch (Exception ex) when (ex is InvalidUpdateException or LayoutMismatchException or ArgumentException)
+                {
+                    Record(failures, round, new ClientFailure(outcome.ClientId, RoundPhase.Fit, ClientFailureKind.Rejected, ex.Message));
+                }
+            }
+
+            try
+            {
+                if (_options.DeterministicAggregationOrder)
+                {
+                    foreach (Task<CallOutcome<FitResult>> call in calls)
+                    {
+                        Consume(await call.ConfigureAwait(false));
+                    }
+                }
+                else
+                {
+                    await foreach (Task<CallOutcome<FitResult>> call in Task.WhenEach(calls).WithCancellation(cancellationToken).ConfigureAwait(false))
+                    {
+                        Consume(await call.ConfigureAwait(false));
+                    }
+                }
+            }
+            finally
+            {
+                await roundCts.CancelAsync().ConfigureAwait(false);
+                DisposeUnconsumed(calls);
+            }
+
+            aggregated = accumulator.Count;
+            if (aggregated >= _options.MinFitClients)
+            {
+                next = accumulator.Complete();
+            }
+            else
+            {
+                Log.RoundFailed(_logger, round, aggregated, _options.MinFitClients);
+            }
+        }
+
+        bool succeeded = !ReferenceEquals(next, global);
+        (IReadOnlyList<string> evaluateClients, double? loss, ConfigRecord distributed) =
+            await EvaluateDistributedAsync(round, next, failures, cancellationToken).ConfigureAwait(false);
+
+        double? centralizedLoss = null;
+        ConfigRecord centralized = ConfigRecord.Empty;
+        if (_centralizedEvaluator is not null)
+        {
+            EvaluateResult result = await _centralizedEvaluator(round, next, cancellationToken).ConfigureAwait(false);
+            centralizedLoss = result.Loss;
+            centralized = result.Metrics;
+        }
+
+        TimeSpan duration = _timeProvider.GetElapsedTime(started);
+        FederatedSharpTelemetry.Rounds.Add(1, new KeyValuePair<string, object?>("outcome", succeeded ? "succeeded" : "failed"));
+        FederatedSharpTelemetry.RoundDuration.Record(duration.TotalSeconds);
+        Log.RoundCompleted(_logger, round, duration.TotalSeconds, aggregated, fitClients.Count, loss?.ToString("G6", System.Globalization.CultureInfo.InvariantCulture) ?? "n/a");
+        var record = new RoundRecord
+        {
+            Round = round,
+            Succeeded = succeeded,
+            FitClients = fitClients,
+            AggregatedUpdates = succeeded ? aggregated : 0,
+            FitMetrics = MetricsAggregation.WeightedAverage(fitMetrics),
+            EvaluateClients = evaluateClients,
+            DistributedLoss = loss,
+            DistributedMetrics = distributed,
+            CentralizedLoss = centralizedLoss,
+            CentralizedMetrics = centralized,
+            Failures = failures,
+            Duration = duration,
+        };
+        return (record, next);
+    }
+
+    private async Task<(IReadOnlyList<string> Clients, double? Loss, ConfigRecord Metrics)> EvaluateDistributedAsync(
+        int round, ModelParameters global, List<ClientFailure> failures, CancellationToken cancellationToken)
+    {
+        if (_options.FractionEvaluate <= 0)
+        {
+            return (Array.Empty<string>(), null, ConfigRecord.Empty);
+        }
+
+        IReadOnlyList<string> available = _transport.GetAvailableClients();
+        int count = ClientSampler.SampleSize(available.Count, _options.FractionEvaluate, _options.MinEvaluateClients);
+        IReadOnlyList<string> clients = ClientSampler.Sample(available, count, _options.Seed, round, RoundPhase.Evaluate);
+        ConfigRecord config = _evaluateConfig?.Invoke(round)?.Copy() ?? new ConfigRecord();
+        config[ConfigKeys.Round] = round;
+        config.Freeze();
+        var instructions = new EvaluateInstructions(round, global, config);
+        CallOutcome<EvaluateResult>[] outcomes;
+        using (var evaluateCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            outcomes = await Task.WhenAll(clients.Select(id =>
+                CallAsync(id, RoundPhase.Evaluate, round, _options.EvaluateTimeout, (c, ct) => c.EvaluateAsync(instructions, ct), evaluateCts.Token))).ConfigureAwait(false);
+            await evaluateCts.CancelAsync().ConfigureAwait(false);
+        }
+
+        var answered = new List<(long, ConfigRecord)>();
+        double lossSum = 0;
+        long examples = 0;
+        foreach (CallOutcome<EvaluateResult> outcome in outcomes)
+        {
+            if (outcome.Failure is not null)
+            {
+                Record(failures, round, outcome.Failure);
+                continue;
+            }
+
+            EvaluateResult result = outcome.Result!;
+            if (result.ExampleCount <= 0 || !double.IsFinite(result.Loss))
+            {
+                Record(failures, round, new ClientFailure(outcome.ClientId, RoundPhase.Evaluate, ClientFailureKind.Rejected,
+                    $"evaluation with {result.ExampleCount} examples and loss {result.Loss} was rejected."));
+                continue;
+            }
+
+            lossSum += result.ExampleCount * result.Loss;
+            examples += result.ExampleCount;
+            answered.Add((result.ExampleCount, result.Metrics));
+        }
+
+        if (answered.Count == 0 || answered.Count < _options.MinEvaluateClients)
+        {
+            return (clients, null, ConfigRecord.Empty);
+        }
+
+        return (clients, lossSum / examples, MetricsAggregation.WeightedAverage(answered));
+    }
+
+    private async Task<IReadOnlyList<string>> WaitForClientsAsync(int minimum, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<string> available = _transport.GetAvailableClients();
+        if (available.Count < minimum)
+        {
+            Log.WaitingForClients(_logger, minimum, available.Count);
+            await _transport.WaitForClientsAsync(minimum, cancellationToken).ConfigureAwait(false);
+            available = _transport.GetAvailableClients();
+        }
+
+        return available;
+    }
+
+    private async Task<CallOutcome<T>> CallAsync<T>(
+        string clientId, RoundPhase phase, int round, TimeSpan timeout, Func<IClientConnection, CancellationToken, Task<T>> call, CancellationToken roundToken)
+    {
+        using var deadline = new CancellationTokenSource(timeout, _timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(roundToken, deadline.Token);
+        Task<T>? pending = null;
+        try
+        {
+            IClientConnection connection = _transport.GetConnection(clientId);
+            pending = call(connection, linked.Token);
+            T result = await pending.WaitAsync(timeout, _timeProvider, roundToken).ConfigureAwait(false);
+            return new CallOutcome<T>(clientId, result, null);
+        }
+        catch (UnknownClientException ex)
+        {
+            return new CallOutcome<T>(clientId, default, new ClientFailure(clientId, phase, ClientFailureKind.UnknownClient, ex.Message));
+        }
+        catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && deadline.IsCancellationRequested && !roundToken.IsCancellationRequested))
+        {
+            DisposeWhenDone(pending, clientId, phase, round);
+            return new CallOutcome<T>(clientId, default, new ClientFailure(clientId, phase, ClientFailureKind.Timeout, $"no answer within {timeout}."));
+        }
+        catch (OperationCanceledException) when (roundToken.IsCancellationRequested)
+        {
+            DisposeWhenDone(pending, clientId, phase, round);
+            return new CallOutcome<T>(clientId, default, new ClientFailure(clientId, phase, ClientFailureKind.Timeout, "the round closed before the client answered."));
+        }
+        catch (Exception ex)
+        {
+            string message = ex is ClientFailedException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}";
+            return new CallOutcome<T>(clientId, default, new ClientFailure(clientId, phase, ClientFailureKind.Exception, message));
+        }
+    }
+
+    private void DisposeWhenDone<T>(Task<T>? pending, string clientId, RoundPhase phase, int round)
+    {
+        pending?.ContinueWith(
+            t =>
+            {
+                if (t.IsCompletedSuccessfully)
+                {
+                    Log.LateResultDiscarded(_logger, round, phase.ToString(), clientId);
+                    (t.Result as IDisposable)?.Dispose();
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    private static void DisposeUnconsumed(Task<CallOutcome<FitResult>>[] calls)
+    {
+        foreach (Task<CallOutcome<FitResult>> call in calls)
+        {
+            call.ContinueWith(
+                t =>
+                {
+                    if (t.IsCompletedSuccessfully)
+                    {
+                        t.Result.Result?.Dispose();
+                    }
+                },
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+        }
+    }
+
+    private void Record(List<ClientFailure> failures, int round, ClientFailure failure)
+    {
+        failures.Add(failure);
+        FederatedSharpTelemetry.ClientFailures.Add(1, new KeyValuePair<string, object?>("kind", failure.Kind.ToString()));
+        Log.ClientFailed(_logger, round, failure.Phase.ToString(), failure.ClientId, failure.Kind.ToString(), failure.Reason);
+    }
+
+    private sealed record CallOutcome<T>(string ClientId, T? Result, ClientFailure? Failure);
+}

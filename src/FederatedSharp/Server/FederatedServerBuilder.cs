@@ -1,0 +1,148 @@
+using FederatedSharp.Aggregation;
+using FederatedSharp.Clients;
+using FederatedSharp.Parameters;
+using FederatedSharp.Transport;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FederatedSharp.Server;
+
+/// <summary>
+/// Builds a <see cref="FederatedServer"/>: a transport, an aggregation strategy and the initial model are required;
+/// everything else has defaults. Settings are validated once, in <see cref="Build"/>.
+/// </summary>
+public sealed class FederatedServerBuilder
+{
+    private readonly FederatedServerOptions _options = new();
+    private ITransport? _transport;
+    private IAggregator? _aggregator;
+    private ModelParameters? _initialParameters;
+    private Func<int, ConfigRecord>? _fitConfig;
+    private Func<int, ConfigRecord>? _evaluateConfig;
+    private CentralizedEvaluator? _centralizedEvaluator;
+    private ILoggerFactory _loggerFactory = NullLoggerFactory.Instance;
+    private TimeProvider _timeProvider = TimeProvider.System;
+
+    /// <summary>Sets the transport that reaches the clients.</summary>
+    /// <param name="transport">The transport.</param>
+    /// <returns>This builder.</returns>
+    public FederatedServerBuilder UseTransport(ITransport transport)
+    {
+        _transport = transport ?? throw new ArgumentNullException(nameof(transport));
+        return this;
+    }
+
+    /// <summary>Sets the aggregation strategy (for example <see cref="FedAvg"/>).</summary>
+    /// <param name="aggregator">The strategy.</param>
+    /// <returns>This builder.</returns>
+    public FederatedServerBuilder UseAggregator(IAggregator aggregator)
+    {
+        _aggregator = aggregator ?? throw new ArgumentNullException(nameof(aggregator));
+        return this;
+    }
+
+    /// <summary>Sets the initial global model. The server copies it; the caller keeps ownership.</summary>
+    /// <param name="parameters">The initial parameters.</param>
+    /// <returns>This builder.</returns>
+    public FederatedServerBuilder WithInitialParameters(ModelParameters parameters)
+    {
+        _initialParameters = parameters ?? throw new ArgumentNullException(nameof(parameters));
+        return this;
+    }
+
+    /// <summary>Changes the options (rounds, sampling, deadlines, seed...).</summary>
+    /// <param name="configure">Edits the options.</param>
+    /// <returns>This builder.</returns>
+    public FederatedServerBuilder Configure(Action<FederatedServerOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        configure(_options);
+        return this;
+    }
+
+    /// <summary>Sets the per-round fit configuration (learning rate, local steps...), Flower's <c>on_fit_config_fn</c>.</summary>
+    /// <param name="provider">Returns the configuration of a round; the server copies it and adds the strategy's keys.</param>
+    /// <returns>This builder.</returns>
+    public FederatedServerBuilder WithFitConfig(Func<int, ConfigRecord> provider)
+    {
+        _fitConfig = provider ?? throw new ArgumentNullException(nameof(provider));
+        return this;
+    }
+
+    /// <summary>Sets the per-round evaluation configuration, Flower's <c>on_evaluate_config_fn</c>.</summary>
+    /// <param name="provider">Returns the configuration of a round.</param>
+    /// <returns>This builder.</returns>
+    public FederatedServerBuilder WithEvaluateConfig(Func<int, ConfigRecord> provider)
+    {
+        _evaluateConfig = provider ?? throw new ArgumentNullException(nameof(provider));
+        return this;
+    }
+
+    /// <summary>Evaluates the global model on server-side data after every round.</summary>
+    /// <param name="evaluator">The evaluator.</param>
+    /// <returns>This builder.</returns>
+    public FederatedServerBuilder WithCentralizedEvaluation(CentralizedEvaluator evaluator)
+    {
+        _centralizedEvaluator = evaluator ?? throw new ArgumentNullException(nameof(evaluator));
+        return this;
+    }
+
+    /// <summary>Sets the logger factory (default: no logging).</summary>
+    /// <param name="loggerFactory">The factory.</param>
+    /// <returns>This builder.</returns>
+    public FederatedServerBuilder UseLoggerFactory(ILoggerFactory loggerFactory)
+    {
+        _loggerFactory = loggerFactory ?? throw new ArgumentNullException(nameof(loggerFactory));
+        return this;
+    }
+
+    /// <summary>Sets the clock used for deadlines (default: the system clock; tests pass a fake).</summary>
+    /// <param name="timeProvider">The clock.</param>
+    /// <returns>This builder.</returns>
+    public FederatedServerBuilder UseTimeProvider(TimeProvider timeProvider)
+    {
+        _timeProvider = timeProvider ?? throw new ArgumentNullException(nameof(timeProvider));
+        return this;
+    }
+
+    /// <summary>Validates the settings and creates the server.</summary>
+    /// <returns>The server.</returns>
+    /// <exception cref="InvalidOperationException">The transport, the strategy or the initial parameters is missing.</exception>
+    /// <exception cref="ArgumentException">An option is out of range or contradicts another.</exception>
+    public FederatedServer Build()
+    {
+        if (_transport is null)
+        {
+            throw new InvalidOperationException("No transport: call UseTransport (for simulation, an InMemoryTransport).");
+        }
+
+        if (_aggregator is null)
+        {
+            throw new InvalidOperationException("No aggregation strategy: call UseAggregator (for example new FedAvg()).");
+        }
+
+        if (_initialParameters is null)
+        {
+            throw new InvalidOperationException("No initial model: call WithInitialParameters.");
+        }
+
+        _options.Validate();
+        return new FederatedServer(_transport, _aggregator, _initialParameters.Clone(), CopyOptions(_options),
+            _fitConfig, _evaluateConfig, _centralizedEvaluator, _loggerFactory.CreateLogger<FederatedServer>(), _timeProvider);
+    }
+
+    private static FederatedServerOptions CopyOptions(FederatedServerOptions o) => new()
+    {
+        Rounds = o.Rounds,
+        MinAvailableClients = o.MinAvailableClients,
+        FractionFit = o.FractionFit,
+        MinFitClients = o.MinFitClients,
+        FractionEvaluate = o.FractionEvaluate,
+        MinEvaluateClients = o.MinEvaluateClients,
+        FitTimeout = o.FitTimeout,
+        EvaluateTimeout = o.EvaluateTimeout,
+        Seed = o.Seed,
+        DeterministicAggregationOrder = o.DeterministicAggregationOrder,
+        Validation = new() { RequireFinite = o.Validation.RequireFinite, MaxUpdateNorm = o.Validation.MaxUpdateNorm, MaxExampleCount = o.Validation.MaxExampleCount },
+    };
+}

@@ -1,0 +1,82 @@
+using FederatedSharp.Privacy;
+
+namespace FederatedSharp.Server;
+
+/// <summary>The schedule and tolerances of a federation. Defaults follow Flower's <c>FedAvg</c> strategy where it has one.</summary>
+public sealed class FederatedServerOptions
+{
+    /// <summary>Number of rounds (default 1, as Flower's <c>ServerConfig</c>).</summary>
+    public int Rounds { get; set; } = 1;
+
+    /// <summary>Clients that must be connected before a round starts (default 2).</summary>
+    public int MinAvailableClients { get; set; } = 2;
+
+    /// <summary>Fraction of available clients asked to train each round (default 1.0).</summary>
+    public double FractionFit { get; set; } = 1.0;
+
+    /// <summary>Minimum clients asked to train, and minimum valid updates for a round to succeed (default 2).</summary>
+    public int MinFitClients { get; set; } = 2;
+
+    /// <summary>Fraction of available clients asked to evaluate each round; 0 disables federated evaluation (default 1.0).</summary>
+    public double FractionEvaluate { get; set; } = 1.0;
+
+    /// <summary>Minimum clients asked to evaluate, and minimum answers for a distributed loss to be recorded (default 2).</summary>
+    public int MinEvaluateClients { get; set; } = 2;
+
+    /// <summary>Deadline of one client's fit call (default 10 minutes). A client that has not answered by then is recorded as timed out.</summary>
+    public TimeSpan FitTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Deadline of one client's evaluate call (default 10 minutes).</summary>
+    public TimeSpan EvaluateTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The seed of client sampling (default 0). With a fixed seed a simulation replays identically.</summary>
+    public ulong Seed { get; set; }
+
+    /// <summary>
+    /// Hand updates to the aggregator in sampling order rather than arrival order (default true), so floating-point
+    /// sums, and therefore the new model, do not depend on which client answers first. Results that arrive before
+    /// their predecessors wait (up to the number of sampled clients); set false for pure arrival-order streaming.
+    /// </summary>
+    public bool DeterministicAggregationOrder { get; set; } = true;
+
+    /// <summary>What every update must pass before it is aggregated.</summary>
+    public UpdateValidationOptions Validation { get; set; } = new();
+
+    /// <summary>Checks the settings.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
+    /// <exception cref="ArgumentException">Settings contradict each other.</exception>
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Rounds, nameof(Rounds));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MinFitClients, nameof(MinFitClients));
+        ArgumentOutOfRangeException.ThrowIfNegative(MinEvaluateClients, nameof(MinEvaluateClients));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MinAvailableClients, nameof(MinAvailableClients));
+        if (!(FractionFit > 0 && FractionFit <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(FractionFit), FractionFit, "FractionFit must lie in (0, 1].");
+        }
+
+        if (!(FractionEvaluate >= 0 && FractionEvaluate <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(FractionEvaluate), FractionEvaluate, "FractionEvaluate must lie in [0, 1].");
+        }
+
+        if (MinAvailableClients < MinFitClients)
+        {
+            throw new ArgumentException($"MinAvailableClients ({MinAvailableClients}) must be at least MinFitClients ({MinFitClients}).");
+        }
+
+        CheckTimeout(FitTimeout, nameof(FitTimeout));
+        CheckTimeout(EvaluateTimeout, nameof(EvaluateTimeout));
+        ArgumentNullException.ThrowIfNull(Validation, nameof(Validation));
+        Validation.Validate();
+    }
+
+    private static void CheckTimeout(TimeSpan timeout, string name)
+    {
+        if (timeout <= TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(name, timeout, "A timeout must be positive or Timeout.InfiniteTimeSpan.");
+        }
+    }
+}

@@ -1,0 +1,11 @@
+namespace FederatedSharp.Server;
+
+/// <summary>The part of a round a client call belongs to.</summary>
+public enum RoundPhase
+{
+    /// <summary>Local training.</summary>
+    Fit,
+
+    /// <summary>Federated evaluation.</summary>
+    Evaluate,
+}

@@ -1,0 +1,43 @@
+using FederatedSharp.Clients;
+
+namespace FederatedSharp.Server;
+
+/// <summary>Everything the server recorded about one round.</summary>
+public sealed class RoundRecord
+{
+    /// <summary>The round number (1-based).</summary>
+    public required int Round { get; init; }
+
+    /// <summary>Whether the round produced a new global model (at least <see cref="FederatedServerOptions.MinFitClients"/> valid updates).</summary>
+    public required bool Succeeded { get; init; }
+
+    /// <summary>The clients asked to train, in sampling order.</summary>
+    public required IReadOnlyList<string> FitClients { get; init; }
+
+    /// <summary>How many updates were aggregated.</summary>
+    public required int AggregatedUpdates { get; init; }
+
+    /// <summary>Example-weighted mean of the clients' training metrics.</summary>
+    public required ConfigRecord FitMetrics { get; init; }
+
+    /// <summary>The clients asked to evaluate.</summary>
+    public required IReadOnlyList<string> EvaluateClients { get; init; }
+
+    /// <summary>Example-weighted mean of the clients' evaluation losses; null when no client evaluated.</summary>
+    public double? DistributedLoss { get; init; }
+
+    /// <summary>Example-weighted mean of the clients' evaluation metrics.</summary>
+    public required ConfigRecord DistributedMetrics { get; init; }
+
+    /// <summary>The centralized evaluation's loss; null without a centralized evaluator.</summary>
+    public double? CentralizedLoss { get; init; }
+
+    /// <summary>The centralized evaluation's metrics.</summary>
+    public required ConfigRecord CentralizedMetrics { get; init; }
+
+    /// <summary>Every failed, timed-out or rejected client call of the round.</summary>
+    public required IReadOnlyList<ClientFailure> Failures { get; init; }
+
+    /// <summary>Wall time of the round.</summary>
+    public required TimeSpan Duration { get; init; }
+}

@@ -1,0 +1,259 @@
+using System.Collections.Concurrent;
+using FederatedSharp.Clients;
+using FederatedSharp.Parameters;
+using FederatedSharp.Simulation;
+
+namespace FederatedSharp.Transport.InMemory;
+
+/// <summary>
+/// A transport inside one process, for simulation and tests. It wraps <see cref="IClient"/> instances or a factory of
+/// virtual clients that are created for each call and released (disposed) right after it, so 10,000 registered
+/// clients cost memory only while they run. At most <see cref="InMemoryTransportOptions.MaxConcurrency"/> calls run at
+/// once. Each client receives its own copy of the global parameters, so a misbehaving client cannot change what
+/// others see. Optional seeded fault injection adds latency, drop-outs and exceptions.
+/// </summary>
+public sealed class InMemoryTransport : ITransport
+{
+    private readonly ConcurrentDictionary<string, Registration> _clients = new(StringComparer.Ordinal);
+    private readonly InMemoryTransportOptions _options;
+    private readonly TimeProvider _timeProvider;
+    private readonly SemaphoreSlim _concurrency;
+    private readonly object _waitersGate = new();
+    private readonly List<(int Minimum, TaskCompletionSource Completion)> _waiters = new();
+    private bool _disposed;
+
+    /// <summary>Creates an empty transport.</summary>
+    /// <param name="options">Settings; null for defaults.</param>
+    /// <param name="timeProvider">Clock for injected latency; null for the system clock.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    public InMemoryTransport(InMemoryTransportOptions? options = null, TimeProvider? timeProvider = null)
+    {
+        _options = options ?? new InMemoryTransportOptions();
+        _options.Validate();
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _concurrency = new SemaphoreSlim(_options.MaxConcurrency, _options.MaxConcurrency);
+    }
+
+    /// <summary>Connects a client instance, which lives as long as the transport.</summary>
+    /// <param name="clientId">The client's id.</param>
+    /// <param name="client">The client.</param>
+    /// <exception cref="ArgumentException">The id is empty or taken.</exception>
+    public void AddClient(string clientId, IClient client)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        Register(clientId, () => client);
+    }
+
+    /// <summary>
+    /// Connects virtual clients: <paramref name="factory"/> creates client <c>id</c> on demand for each call; the
+    /// client is disposed after the call when it implements <see cref="IDisposable"/> or <see cref="IAsyncDisposable"/>.
+    /// </summary>
+    /// <param name="clientIds">The ids.</param>
+    /// <param name="factory">Creates the client with a given id.</param>
+    /// <exception cref="ArgumentException">An id is empty or taken.</exception>
+    public void AddVirtualClients(IEnumerable<string> clientIds, Func<string, IClient> factory)
+    {
+        ArgumentNullException.ThrowIfNull(clientIds);
+        ArgumentNullException.ThrowIfNull(factory);
+        foreach (string id in clientIds)
+        {
+            string captured = id;
+            Register(id, () => factory(captured) ?? throw new InvalidOperationException($"The client factory returned null for '{captured}'."), isVirtual: true);
+        }
+    }
+
+    /// <summary>Disconnects a client; calls already running finish.</summary>
+    /// <param name="clientId">The client's id.</param>
+    /// <returns>Whether the client was connected.</returns>
+    public bool RemoveClient(string clientId) => _clients.TryRemove(clientId, out _);
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> GetAvailableClients()
+    {
+        string[] ids = _clients.Keys.ToArray();
+        Array.Sort(ids, StringComparer.Ordinal);
+        return ids;
+    }
+
+    /// <inheritdoc />
+    public Task WaitForClientsAsync(int minimum, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(minimum);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        lock (_waitersGate)
+        {
+            if (_clients.Count >= minimum)
+            {
+                return Task.CompletedTask;
+            }
+
+            var completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((minimum, completion));
+            return completion.Task.WaitAsync(cancellationToken);
+        }
+    }
+
+    /// <inheritdoc />
+    public IClientConnection GetConnection(string clientId)
+    {
+        ArgumentNullException.ThrowIfNull(clientId);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _clients.ContainsKey(clientId) ? new Connection(this, clientId) : throw new UnknownClientException(clientId);
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync()
+    {
+        _disposed = true;
+        lock (_waitersGate)
+        {
+            foreach ((_, TaskCompletionSource completion) in _waiters)
+            {
+                completion.TrySetException(new ObjectDisposedException(nameof(InMemoryTransport)));
+            }
+
+            _waiters.Clear();
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private void Register(string clientId, Func<IClient> create, bool isVirtual = false)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(clientId);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!_clients.TryAdd(clientId, new Registration(create, isVirtual)))
+        {
+            throw new ArgumentException($"A client with id '{clientId}' is already connected.", nameof(clientId));
+        }
+
+        lock (_waitersGate)
+        {
+            int count = _clients.Count;
+            for (int i = _waiters.Count - 1; i >= 0; i--)
+            {
+                if (_waiters[i].Minimum <= count)
+                {
+                    _waiters[i].Completion.TrySetResult();
+                    _waiters.RemoveAt(i);
+                }
+            }
+        }
+    }
+
+    private async Task<T> CallAsync<T>(string clientId, string operation, int round, ModelParameters global, Func<IClient, ModelParameters, Task<T>> call, CancellationToken cancellationToken)
+    {
+        await _concurrency.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!_clients.TryGetValue(clientId, out Registration? registration))
+            {
+                throw new ClientFailedException(clientId, "the client disconnected.");
+            }
+
+            await InjectFaultsAsync(clientId, operation, round, cancellationToken).ConfigureAwait(false);
+            IClient client = registration.Create();
+            bool release = registration.IsVirtual;
+            using ModelParameters copy = global.Clone();
+            try
+            {
+                return await call(client, copy).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                throw new ClientFailedException(clientId, $"{operation} threw {ex.GetType().Name}: {ex.Message}", ex);
+            }
+            finally
+            {
+                if (release)
+                {
+                    if (client is IAsyncDisposable asyncDisposable)
+                    {
+                        await asyncDisposable.DisposeAsync().ConfigureAwait(false);
+                    }
+                    else if (client is IDisposable disposable)
+                    {
+                        disposable.Dispose();
+                    }
+                }
+            }
+        }
+        finally
+        {
+            _concurrency.Release();
+        }
+    }
+
+    private async Task InjectFaultsAsync(string clientId, string operation, int round, CancellationToken cancellationToken)
+    {
+        FaultInjectionOptions? faults = _options.Faults;
+        if (faults is null)
+        {
+            return;
+        }
+
+        var random = new DeterministicRandom(DeterministicRandom.Mix(faults.Seed, (ulong)round, DeterministicRandom.HashString(clientId), DeterministicRandom.HashString(operation)));
+        double latencyDraw = random.NextDouble();
+        double dropoutDraw = random.NextDouble();
+        double failureDraw = random.NextDouble();
+        TimeSpan latency = faults.MinLatency + ((faults.MaxLatency - faults.MinLatency) * latencyDraw);
+        if (latency > TimeSpan.Zero)
+        {
+            await Task.Delay(latency, _timeProvider, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (dropoutDraw < faults.DropoutProbability)
+        {
+            await Task.Delay(Timeout.InfiniteTimeSpan, _timeProvider, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (failureDraw < faults.FailureProbability)
+        {
+            throw new ClientFailedException(clientId, $"injected crash during {operation} in round {round}.");
+        }
+    }
+
+    private sealed record Registration(Func<IClient> Create, bool IsVirtual);
+
+    private sealed class Connection(InMemoryTransport transport, string clientId) : IClientConnection
+    {
+        public string ClientId => clientId;
+
+        public async Task<ConfigRecord> GetPropertiesAsync(CancellationToken cancellationToken = default)
+        {
+            if (!transport._clients.TryGetValue(clientId, out Registration? registration))
+            {
+                throw new UnknownClientException(clientId);
+            }
+
+            IClient client = registration.Create();
+            try
+            {
+                return await client.GetPropertiesAsync(cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (registration.IsVirtual && client is IDisposable disposable)
+                {
+                    disposable.Dispose();
+                }
+            }
+        }
+
+        public Task<FitResult> FitAsync(FitInstructions instructions, CancellationToken cancellationToken = default)
+        {
+            ArgumentNullException.ThrowIfNull(instructions);
+            return transport.CallAsync(clientId, "fit", instructions.Round, instructions.Parameters,
+                (client, copy) => client.FitAsync(new FitInstructions(instructions.Round, copy, instructions.Config), cancellationToken),
+                cancellationToken);
+        }
+
+        public Task<EvaluateResult> EvaluateAsync(EvaluateInstructions instructions, CancellationToken cancellationToken = default)
+        {
+            ArgumentNullException.ThrowIfNull(instructions);
+            return transport.CallAsync(clientId, "evaluate", instructions.Round, instructions.Parameters,
+                (client, copy) => client.EvaluateAsync(new EvaluateInstructions(instructions.Round, copy, instructions.Config), cancellationToken),
+                cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,19 @@
+namespace FederatedSharp.Transport.InMemory;
+
+/// <summary>Settings of <see cref="InMemoryTransport"/>.</summary>
+public sealed class InMemoryTransportOptions
+{
+    /// <summary>How many client calls run at once (default: the number of processors). Bounds memory and CPU with thousands of virtual clients.</summary>
+    public int MaxConcurrency { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>Seeded fault injection (latency, drop-outs, exceptions); null for none (the default).</summary>
+    public FaultInjectionOptions? Faults { get; set; }
+
+    /// <summary>Checks the settings.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxConcurrency, 1, nameof(MaxConcurrency));
+        Faults?.Validate();
+    }
+}
