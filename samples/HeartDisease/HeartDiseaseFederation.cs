@@ -1,0 +1,183 @@
+using FederatedSharp.Aggregation;
+using FederatedSharp.Clients;
+using FederatedSharp.Parameters;
+using FederatedSharp.Server;
+using FederatedSharp.TorchSharp;
+using FederatedSharp.TorchSharp.Training;
+using FederatedSharp.Transport.InMemory;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace HeartDisease;
+
+/// <summary>Settings of one Fed-Heart-Disease run; the defaults are FLamby's FedAvg protocol.</summary>
+public sealed class HeartDiseaseOptions
+{
+    public int Rounds { get; set; } = 15;
+
+    public string Strategy { get; set; } = "fedavg";
+
+    public double ProximalMu { get; set; } = 0.01;
+
+    public ulong Seed { get; set; } = 42;
+
+    public int LocalSteps { get; set; } = 100;
+
+    public double LearningRate { get; set; } = 0.001;
+
+    public int BatchSize { get; set; } = 4;
+
+    public string? DataDirectory { get; set; }
+}
+
+/// <summary>Per-round figures, for progress, the plot and the JSON output.</summary>
+public sealed record RoundFigures(int Round, double? DistributedLoss, double? DistributedAccuracy, double PooledAccuracy, IReadOnlyDictionary<string, double> HospitalAccuracy, int Failures);
+
+/// <summary>The outcome of a run.</summary>
+public sealed record HeartDiseaseResult(
+    IReadOnlyList<RoundFigures> Rounds,
+    IReadOnlyDictionary<string, double> HospitalAccuracy,
+    double PooledAccuracy,
+    double PerCentreMeanAccuracy,
+    float[] FinalParameters,
+    string Aggregator);
+
+/// <summary>The FLamby Fed-Heart-Disease federation: four hospitals, logistic regression, trained with FederatedSharp.</summary>
+public static class HeartDiseaseFederation
+{
+    public static IAggregator CreateAggregator(HeartDiseaseOptions options) => options.Strategy.ToLowerInvariant() switch
+    {
+        "fedavg" => new FedAvg(),
+        "fedprox" => new FedProx(options.ProximalMu),
+        _ => throw new ArgumentException($"Unknown strategy '{options.Strategy}'; this version offers: fedavg, fedprox."),
+    };
+
+    public static nn.Module<Tensor, Tensor> CreateModel() => nn.Sequential(("fc", nn.Linear(HeartDiseaseData.FeatureCount, 1)), ("sigmoid", nn.Sigmoid()));
+
+    public static async Task<HeartDiseaseResult> RunAsync(
+        HeartDiseaseOptions options, IProgress<RoundFigures>? progress = null, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    {
+        HeartDiseaseDataSet data = HeartDiseaseData.Load(options.DataDirectory);
+        IReadOnlyList<Centre> centres = data.Centres;
+        IAggregator aggregator = CreateAggregator(options);
+
+        // The initial global model: PyTorch's default initialisation under a fixed seed.
+        torch.random.manual_seed((long)(options.Seed % long.MaxValue));
+        using var evaluator = new TorchTrainerClient(new TorchTrainerOptions
+        {
+            Module = CreateModel(),
+            Train = TorchDataSet.FromArrays(centres[0].TrainFeatures, HeartDiseaseData.FeatureCount, centres[0].TrainLabels),
+            Loss = nn.BCELoss().forward,
+            Metrics = { ["accuracy"] = TorchMetrics.BinaryAccuracy() },
+        });
+        using ModelParameters initial = evaluator.GetParameters();
+
+        var testSets = centres.Select(c => TorchDataSet.FromArrays(c.TestFeatures, HeartDiseaseData.FeatureCount, c.TestLabels)).ToArray();
+        // FLamby's pooled test set: every centre's test rows, standardised with the pooled training statistics.
+        using var pooled = TorchDataSet.FromArrays(data.PooledTestFeatures, HeartDiseaseData.FeatureCount, data.PooledTestLabels);
+
+        await using var transport = new InMemoryTransport(new InMemoryTransportOptions { MaxConcurrency = 4 });
+        var clients = new List<TorchTrainerClient>();
+        foreach (Centre c in centres)
+        {
+            var client = new TorchTrainerClient(new TorchTrainerOptions
+            {
+                Module = CreateModel(),
+                Train = TorchDataSet.FromArrays(c.TrainFeatures, HeartDiseaseData.FeatureCount, c.TrainLabels),
+                Test = TorchDataSet.FromArrays(c.TestFeatures, HeartDiseaseData.FeatureCount, c.TestLabels),
+                Loss = nn.BCELoss().forward,
+                LearningRate = options.LearningRate,
+                BatchSize = options.BatchSize,
+                LocalSteps = options.LocalSteps,
+                Seed = options.Seed + (ulong)c.Index,
+                Metrics = { ["accuracy"] = TorchMetrics.BinaryAccuracy() },
+            });
+            clients.Add(client);
+            transport.AddClient(c.Name, client);
+        }
+
+        try
+        {
+            var figures = new List<RoundFigures>();
+            FederatedServer server = new FederatedServerBuilder()
+                .UseTransport(transport)
+                .UseAggregator(aggregator)
+                .WithInitialParameters(initial)
+                .UseLoggerFactory(loggerFactory ?? NullLoggerFactory.Instance)
+                .Configure(o =>
+                {
+                    o.Rounds = options.Rounds;
+                    o.MinAvailableClients = 4;
+                    o.MinFitClients = 4;
+                    o.MinEvaluateClients = 4;
+                    o.Seed = options.Seed;
+                })
+                .WithFitConfig(_ => new ConfigRecord
+                {
+                    [ConfigKeys.LocalSteps] = options.LocalSteps,
+                    [ConfigKeys.LearningRate] = options.LearningRate,
+                    [ConfigKeys.BatchSize] = options.BatchSize,
+                })
+                .WithCentralizedEvaluation((round, parameters, ct) =>
+                {
+                    // In a simulation the server may look at every hospital's test set: FLamby's per-centre and pooled metrics.
+                    var metrics = new ConfigRecord { ["accuracy"] = Accuracy(evaluator, parameters, pooled) };
+                    for (int i = 0; i < centres.Count; i++)
+                    {
+                        metrics["accuracy/" + centres[i].Name] = Accuracy(evaluator, parameters, testSets[i]);
+                    }
+
+                    return Task.FromResult(new EvaluateResult(0, pooled.Count, metrics.Freeze()));
+                })
+                .Build();
+
+            using FederationResult result = await server.RunAsync(
+                new SynchronousProgress<RoundReport>(report =>
+                {
+                    RoundRecord r = report.Record;
+                    var f = new RoundFigures(
+                        r.Round,
+                        r.DistributedLoss,
+                        r.DistributedMetrics.TryGetValue("accuracy", out ConfigValue a) ? a.AsDouble() : null,
+                        r.CentralizedMetrics["accuracy"].AsDouble(),
+                        centres.ToDictionary(c => c.Name, c => r.CentralizedMetrics["accuracy/" + c.Name].AsDouble()),
+                        r.Failures.Count);
+                    figures.Add(f);
+                    progress?.Report(f);
+                }),
+                cancellationToken);
+
+            RoundFigures last = figures[^1];
+            return new HeartDiseaseResult(
+                figures,
+                last.HospitalAccuracy,
+                last.PooledAccuracy,
+                last.HospitalAccuracy.Values.Average(),
+                result.Parameters.Values.ToArray(),
+                aggregator.Name);
+        }
+        finally
+        {
+            foreach (TorchTrainerClient client in clients)
+            {
+                client.Dispose();
+            }
+
+            foreach (TorchDataSet set in testSets)
+            {
+                set.Dispose();
+            }
+        }
+    }
+
+    private static double Accuracy(TorchTrainerClient evaluator, ModelParameters parameters, TorchDataSet data) =>
+        evaluator.Evaluate(parameters, data).Metrics["accuracy"].AsDouble();
+
+    /// <summary>Reports on the calling thread, in order (System.Progress posts to the thread pool).</summary>
+    private sealed class SynchronousProgress<T>(Action<T> handler) : IProgress<T>
+    {
+        public void Report(T value) => handler(value);
+    }
+}

@@ -1,0 +1,205 @@
+using FederatedSharp.Clients;
+using FederatedSharp.Parameters;
+using FederatedSharp.Simulation;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace FederatedSharp.TorchSharp.Training;
+
+/// <summary>
+/// A ready <see cref="IClient"/> that trains a TorchSharp module on local data. Each fit loads the global parameters,
+/// creates the optimizer, runs the configured number of local steps (or epochs) of mini-batch training with a seeded
+/// batch order, adds the FedProx proximal term <c>mu/2 * ||w - w_global||^2</c> to the loss when mu &gt; 0, and returns
+/// the new parameters weighted by the training set size. Evaluation reports the loss and every configured metric on the
+/// test data. Training runs on a worker thread, so TorchSharp's thread-bound dispose scopes stay on one thread.
+/// </summary>
+public sealed class TorchTrainerClient : IClient, IDisposable
+{
+    private readonly TorchTrainerOptions _options;
+    private readonly nn.Module<Tensor, Tensor> _module;
+    private readonly TorchModelAdapter _adapter;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly bool _ownsData;
+    private bool _disposed;
+
+    /// <summary>Creates the client.</summary>
+    /// <param name="options">The module, data, loss, optimizer and defaults.</param>
+    /// <param name="ownsData">Dispose the module and data sets with the client (default true).</param>
+    /// <exception cref="ArgumentException">A required option is missing or out of range.</exception>
+    public TorchTrainerClient(TorchTrainerOptions options, bool ownsData = true)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        _module = options.Module!;
+        _adapter = new TorchModelAdapter(_module);
+        _ownsData = ownsData;
+    }
+
+    /// <summary>The module's layout (what the server's initial parameters must match).</summary>
+    public TensorLayout Layout => _adapter.Layout;
+
+    /// <summary>The module's current parameters.</summary>
+    /// <returns>New parameters the caller owns.</returns>
+    public ModelParameters GetParameters() => _adapter.ToParameters();
+
+    /// <inheritdoc />
+    public Task<ConfigRecord> GetPropertiesAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var properties = new ConfigRecord
+        {
+            ["train_examples"] = (long)_options.Train!.Count,
+            ["test_examples"] = (long)(_options.Test ?? _options.Train).Count,
+            ["framework"] = "TorchSharp",
+        };
+        return Task.FromResult(properties.Freeze());
+    }
+
+    /// <inheritdoc />
+    public async Task<FitResult> FitAsync(FitInstructions instructions, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(instructions);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await Task.Run(() => Fit(instructions, cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<EvaluateResult> EvaluateAsync(EvaluateInstructions instructions, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(instructions);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await Task.Run(() => Evaluate(instructions.Parameters), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Evaluates <paramref name="parameters"/> on <paramref name="data"/> (for example a pooled test set).</summary>
+    /// <param name="parameters">The parameters to evaluate.</param>
+    /// <param name="data">The data; null for the client's test data.</param>
+    /// <returns>The loss and metrics.</returns>
+    public EvaluateResult Evaluate(ModelParameters parameters, TorchDataSet? data = null)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        data ??= _options.Test ?? _options.Train!;
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        _adapter.CopyFrom(parameters);
+        _module.eval();
+        Tensor output = _module.forward(data.Features);
+        double loss = _options.Loss!(output, data.Targets).item<float>();
+        var metrics = new ConfigRecord();
+        foreach ((string name, Func<Tensor, Tensor, double> metric) in _options.Metrics)
+        {
+            metrics[name] = metric(output, data.Targets);
+        }
+
+        return new EvaluateResult(loss, data.Count, metrics.Freeze());
+    }
+
+    /// <summary>Disposes the module and data sets when the client owns them.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        if (_ownsData)
+        {
+            _module.Dispose();
+            _options.Train?.Dispose();
+            _options.Test?.Dispose();
+        }
+
+        _gate.Dispose();
+    }
+
+    private FitResult Fit(FitInstructions instructions, CancellationToken cancellationToken)
+    {
+        ConfigRecord config = instructions.Config;
+        double lr = config.GetDouble(ConfigKeys.LearningRate, _options.LearningRate);
+        int batchSize = (int)config.GetInt64(ConfigKeys.BatchSize, _options.BatchSize);
+        double mu = config.GetDouble(ConfigKeys.ProximalMu, _options.ProximalMu);
+        TorchDataSet train = _options.Train!;
+        int batchesPerEpoch = (train.Count + batchSize - 1) / batchSize;
+        long steps = config.ContainsKey(ConfigKeys.LocalSteps) || _options.LocalSteps is null
+            ? config.GetInt64(ConfigKeys.LocalSteps, config.GetInt64(ConfigKeys.LocalEpochs, _options.LocalEpochs) * batchesPerEpoch)
+            : _options.LocalSteps.Value;
+        if (batchSize <= 0 || steps <= 0 || !(lr > 0) || !(mu >= 0))
+        {
+            throw new ArgumentException($"Invalid round configuration: batch size {batchSize}, steps {steps}, learning rate {lr}, mu {mu}.");
+        }
+
+        using var scope = torch.NewDisposeScope();
+        _adapter.CopyFrom(instructions.Parameters);
+        Parameter[] parameters = _module.parameters().ToArray();
+        Tensor[]? anchors = mu > 0 ? parameters.Select(p => p.detach().clone()).ToArray() : null;
+        using optim.Optimizer optimizer = _options.OptimizerFactory(parameters, lr);
+        _module.train();
+
+        double lossSum = 0;
+        var order = new int[train.Count];
+        int epoch = -1;
+        int position = train.Count;
+        for (long step = 0; step < steps; step++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (position >= train.Count)
+            {
+                epoch++;
+                for (int i = 0; i < order.Length; i++)
+                {
+                    order[i] = i;
+                }
+
+                new DeterministicRandom(DeterministicRandom.Mix(_options.Seed, (ulong)instructions.Round, (ulong)epoch)).ShuffleInPlace(order.AsSpan());
+                position = 0;
+            }
+
+            int count = Math.Min(batchSize, train.Count - position);
+            using var stepScope = torch.NewDisposeScope();
+            Tensor index = torch.tensor(order.AsSpan(position, count).ToArray().Select(i => (long)i).ToArray(), ScalarType.Int64);
+            position += count;
+            Tensor x = train.Features.index_select(0, index);
+            Tensor y = train.Targets.index_select(0, index);
+            optimizer.zero_grad();
+            Tensor loss = _options.Loss!(_module.forward(x), y);
+            lossSum += loss.item<float>();
+            if (anchors is not null)
+            {
+                Tensor proximal = torch.zeros(1);
+                for (int i = 0; i < parameters.Length; i++)
+                {
+                    proximal = proximal + (parameters[i] - anchors[i]).square().sum();
+                }
+
+                loss = loss + (proximal * (mu / 2));
+            }
+
+            loss.backward();
+            optimizer.step();
+        }
+
+        ModelParameters result = _adapter.ToParameters();
+        var metrics = new ConfigRecord { [ConfigKeys.TrainLoss] = lossSum / steps };
+        return new FitResult(result, train.Count, metrics.Freeze());
+    }
+}

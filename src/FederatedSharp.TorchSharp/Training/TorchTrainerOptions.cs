@@ -1,0 +1,81 @@
+using FederatedSharp.Clients;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace FederatedSharp.TorchSharp.Training;
+
+/// <summary>
+/// Settings of <see cref="TorchTrainerClient"/>. The learning rate, batch size, local steps/epochs and proximal mu can
+/// be overridden per round by the server's configuration (<see cref="ConfigKeys"/>).
+/// </summary>
+public sealed class TorchTrainerOptions
+{
+    /// <summary>The model (required). The client owns it from now on and loads the global parameters into it each round.</summary>
+    public nn.Module<Tensor, Tensor>? Module { get; set; }
+
+    /// <summary>Local training data (required).</summary>
+    public TorchDataSet? Train { get; set; }
+
+    /// <summary>Local test data; null means evaluation uses the training data.</summary>
+    public TorchDataSet? Test { get; set; }
+
+    /// <summary>The loss, a function of (output, target) such as <c>nn.BCELoss().forward</c> (required).</summary>
+    public Func<Tensor, Tensor, Tensor>? Loss { get; set; }
+
+    /// <summary>Creates the optimizer for a round from the module's parameters and the learning rate (default: plain SGD).</summary>
+    public Func<IEnumerable<Parameter>, double, optim.Optimizer> OptimizerFactory { get; set; } = (parameters, lr) => optim.SGD(parameters, lr);
+
+    /// <summary>Client learning rate (default 0.01); config key <c>learning_rate</c>.</summary>
+    public double LearningRate { get; set; } = 0.01;
+
+    /// <summary>Batch size (default 32); config key <c>batch_size</c>.</summary>
+    public int BatchSize { get; set; } = 32;
+
+    /// <summary>Local optimizer steps per round; when null, <see cref="LocalEpochs"/> applies. Config key <c>local_steps</c>.</summary>
+    public int? LocalSteps { get; set; }
+
+    /// <summary>Local epochs per round when <see cref="LocalSteps"/> is null (default 1); config key <c>local_epochs</c>.</summary>
+    public int LocalEpochs { get; set; } = 1;
+
+    /// <summary>Default proximal coefficient when the server sends none (default 0: plain local SGD).</summary>
+    public double ProximalMu { get; set; }
+
+    /// <summary>Seed of the batch order; the order of round r is a pure function of (seed, r), so runs replay exactly.</summary>
+    public ulong Seed { get; set; }
+
+    /// <summary>Evaluation metrics by name, each a function of (output, target); for example <see cref="TorchMetrics.BinaryAccuracy"/>.</summary>
+    public IDictionary<string, Func<Tensor, Tensor, double>> Metrics { get; } = new Dictionary<string, Func<Tensor, Tensor, double>>(StringComparer.Ordinal);
+
+    /// <summary>Checks the settings.</summary>
+    /// <exception cref="ArgumentException">A required setting is missing or out of range.</exception>
+    public void Validate()
+    {
+        if (Module is null || Train is null || Loss is null)
+        {
+            throw new ArgumentException("TorchTrainerOptions needs Module, Train and Loss.");
+        }
+
+        ArgumentNullException.ThrowIfNull(OptimizerFactory, nameof(OptimizerFactory));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BatchSize, nameof(BatchSize));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(LocalEpochs, nameof(LocalEpochs));
+        if (LocalSteps is { } steps)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(steps, nameof(LocalSteps));
+        }
+
+        if (!(LearningRate > 0) || !double.IsFinite(LearningRate))
+        {
+            throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "The learning rate must be a finite number > 0.");
+        }
+
+        if (!(ProximalMu >= 0) || !double.IsFinite(ProximalMu))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ProximalMu), ProximalMu, "The proximal coefficient must be a finite number >= 0.");
+        }
+
+        if (Train.Count == 0)
+        {
+            throw new ArgumentException("The training set is empty.");
+        }
+    }
+}
