@@ -32,12 +32,12 @@ internal sealed class WeightedAverageRound : IRoundAggregator
 
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_sum is null, this);
             if (_completed)
             {
                 throw new InvalidOperationException("The round was already completed.");
             }
 
+            ObjectDisposedException.ThrowIf(_sum is null, this);
             AggregationKernels.MultiplyAdd(update.Parameters.Memory, update.ExampleCount, _sum.Memory);
             _totalWeight += update.ExampleCount;
             _count++;
@@ -48,12 +48,12 @@ internal sealed class WeightedAverageRound : IRoundAggregator
     {
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_sum is null, this);
             if (_completed)
             {
                 throw new InvalidOperationException("The round was already completed.");
             }
 
+            ObjectDisposedException.ThrowIf(_sum is null, this);
             if (_count == 0)
             {
                 throw new InvalidOperationException("Cannot complete a round with no updates.");

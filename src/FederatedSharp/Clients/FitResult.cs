@@ -28,6 +28,26 @@ public sealed class FitResult : IDisposable
     /// <summary>Training metrics.</summary>
     public ConfigRecord Metrics { get; }
 
-    /// <summary>Disposes the parameters.</summary>
-    public void Dispose() => Parameters.Dispose();
+    private Action? _onDispose;
+
+    /// <summary>Disposes the parameters (and releases whatever the transport tied to this result, such as a concurrency slot).</summary>
+    public void Dispose()
+    {
+        Parameters.Dispose();
+        Interlocked.Exchange(ref _onDispose, null)?.Invoke();
+    }
+
+    /// <summary>Runs <paramref name="action"/> once, when the result is disposed (used by transports for back-pressure).</summary>
+    internal void OnDispose(Action action)
+    {
+        if (Interlocked.CompareExchange(ref _onDispose, action, null) is not null)
+        {
+            throw new InvalidOperationException("A dispose action is already attached.");
+        }
+
+        if (Parameters.IsDisposed)
+        {
+            Interlocked.Exchange(ref _onDispose, null)?.Invoke();
+        }
+    }
 }

@@ -28,4 +28,7 @@ internal static partial class Log
 
     [LoggerMessage(107, LogLevel.Warning, "Round {Round}: a late {Phase} result from client {ClientId} arrived after its deadline and was discarded")]
     public static partial void LateResultDiscarded(ILogger logger, int round, string phase, string clientId);
+
+    [LoggerMessage(108, LogLevel.Warning, "Round {Round}: centralized evaluation failed: {Reason}")]
+    public static partial void CentralizedEvaluationFailed(ILogger logger, int round, string reason);
 }

@@ -180,6 +180,7 @@ public sealed class FederatedServer
                 DisposeUnconsumed(calls);
             }
 
+            cancellationToken.ThrowIfCancellationRequested();
             aggregated = accumulator.Count;
             if (aggregated >= _options.MinFitClients)
             {
@@ -192,16 +193,46 @@ public sealed class FederatedServer
         }
 
         bool succeeded = !ReferenceEquals(next, global);
-        (IReadOnlyList<string> evaluateClients, double? loss, ConfigRecord distributed) =
-            await EvaluateDistributedAsync(round, next, failures, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<string> evaluateClients;
+        double? loss;
+        ConfigRecord distributed;
+        try
+        {
+            (evaluateClients, loss, distributed) = await EvaluateDistributedAsync(round, next, failures, cancellationToken).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+        catch when (succeeded)
+        {
+            next.Dispose();
+            throw;
+        }
 
         double? centralizedLoss = null;
         ConfigRecord centralized = ConfigRecord.Empty;
+        string? centralizedError = null;
         if (_centralizedEvaluator is not null)
         {
-            EvaluateResult result = await _centralizedEvaluator(round, next, cancellationToken).ConfigureAwait(false);
-            centralizedLoss = result.Loss;
-            centralized = result.Metrics;
+            try
+            {
+                EvaluateResult result = await _centralizedEvaluator(round, next, cancellationToken).ConfigureAwait(false);
+                centralizedLoss = result.Loss;
+                centralized = result.Metrics;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                if (succeeded)
+                {
+                    next.Dispose();
+                }
+
+                throw;
+            }
+            catch (Exception ex)
+            {
+                // An evaluation problem never costs the round its training.
+                centralizedError = $"{ex.GetType().Name}: {ex.Message}";
+                Log.CentralizedEvaluationFailed(_logger, round, centralizedError);
+            }
         }
 
         TimeSpan duration = _timeProvider.GetElapsedTime(started);
@@ -220,6 +251,7 @@ public sealed class FederatedServer
             DistributedMetrics = distributed,
             CentralizedLoss = centralizedLoss,
             CentralizedMetrics = centralized,
+            CentralizedEvaluationError = centralizedError,
             Failures = failures,
             Duration = duration,
         };

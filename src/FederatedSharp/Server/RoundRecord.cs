@@ -35,6 +35,9 @@ public sealed class RoundRecord
     /// <summary>The centralized evaluation's metrics.</summary>
     public required ConfigRecord CentralizedMetrics { get; init; }
 
+    /// <summary>Why the centralized evaluation failed this round, or null.</summary>
+    public string? CentralizedEvaluationError { get; init; }
+
     /// <summary>Every failed, timed-out or rejected client call of the round.</summary>
     public required IReadOnlyList<ClientFailure> Failures { get; init; }
 

@@ -9,7 +9,8 @@ namespace FederatedSharp.Transport.InMemory;
 /// A transport inside one process, for simulation and tests. It wraps <see cref="IClient"/> instances or a factory of
 /// virtual clients that are created for each call and released (disposed) right after it, so 10,000 registered
 /// clients cost memory only while they run. At most <see cref="InMemoryTransportOptions.MaxConcurrency"/> calls run at
-/// once. Each client receives its own copy of the global parameters, so a misbehaving client cannot change what
+/// once, and a fit's concurrency slot is held until the caller disposes the returned <see cref="FitResult"/>, which bounds
+/// the number of updates alive at once (back-pressure). Each client receives its own copy of the global parameters, so a misbehaving client cannot change what
 /// others see. Optional seeded fault injection adds latency, drop-outs and exceptions.
 /// </summary>
 public sealed class InMemoryTransport : ITransport
@@ -144,6 +145,7 @@ public sealed class InMemoryTransport : ITransport
     private async Task<T> CallAsync<T>(string clientId, string operation, int round, ModelParameters global, Func<IClient, ModelParameters, Task<T>> call, CancellationToken cancellationToken)
     {
         await _concurrency.WaitAsync(cancellationToken).ConfigureAwait(false);
+        bool slotHeldByResult = false;
         try
         {
             if (!_clients.TryGetValue(clientId, out Registration? registration))
@@ -157,7 +159,16 @@ public sealed class InMemoryTransport : ITransport
             using ModelParameters copy = global.Clone();
             try
             {
-                return await call(client, copy).ConfigureAwait(false);
+                T result = await call(client, copy).ConfigureAwait(false);
+                if (result is FitResult fit)
+                {
+                    // Back-pressure: the slot stays taken until the server has consumed (disposed) the update, so at
+                    // most MaxConcurrency updates exist at once however many virtual clients the round samples.
+                    fit.OnDispose(() => _concurrency.Release());
+                    slotHeldByResult = true;
+                }
+
+                return result;
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
@@ -180,7 +191,10 @@ public sealed class InMemoryTransport : ITransport
         }
         finally
         {
-            _concurrency.Release();
+            if (!slotHeldByResult)
+            {
+                _concurrency.Release();
+            }
         }
     }
 

@@ -3,7 +3,11 @@ namespace FederatedSharp.Transport.InMemory;
 /// <summary>Settings of <see cref="InMemoryTransport"/>.</summary>
 public sealed class InMemoryTransportOptions
 {
-    /// <summary>How many client calls run at once (default: the number of processors). Bounds memory and CPU with thousands of virtual clients.</summary>
+    /// <summary>
+    /// How many client calls run at once (default: the number of processors). Bounds memory and CPU with thousands of
+    /// virtual clients: a fit keeps its slot until its <see cref="Clients.FitResult"/> is disposed, so at most this many
+    /// updates exist at once. Callers must dispose each fit result before awaiting more than this many further fits.
+    /// </summary>
     public int MaxConcurrency { get; set; } = Environment.ProcessorCount;
 
     /// <summary>Seeded fault injection (latency, drop-outs, exceptions); null for none (the default).</summary>

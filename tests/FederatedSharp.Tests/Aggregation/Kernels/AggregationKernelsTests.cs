@@ -1,0 +1,90 @@
+using FederatedSharp.Aggregation.Kernels;
+using FederatedSharp.Simulation;
+using FederatedSharp.Tests.TestUtilities;
+
+namespace FederatedSharp.Tests.Aggregation.Kernels;
+
+// Category "Kernels" is run a second time by .ci/run with DOTNET_EnableAVX512F=0 and with DOTNET_EnableHWIntrinsic=0,
+// so the 256-bit, 128-bit and scalar paths of TensorPrimitives are all checked on this machine.
+[Category("Kernels")]
+public class AggregationKernelsTests
+{
+    public static IEnumerable<int> Lengths() =>
+        Enumerable.Range(0, 257).Concat(new[] { 1023, 4099, AggregationKernels.ParallelThreshold - 1, AggregationKernels.ParallelThreshold + 17, (3 * AggregationKernels.ParallelThreshold) + 5 });
+
+    [TestCaseSource(nameof(Lengths))]
+    public void MultiplyAdd_RandomData_MatchesDoubleReference(int length)
+    {
+        var random = new DeterministicRandom((ulong)length);
+        float[] x = TestModels.RandomArray(length, random, 10);
+        float[] acc = TestModels.RandomArray(length, random, 10);
+        float weight = (float)(random.NextDouble() * 100);
+        double[] expected = acc.Select((a, i) => a + ((double)weight * x[i])).ToArray();
+
+        AggregationKernels.MultiplyAdd(x, weight, acc);
+
+        for (int i = 0; i < length; i++)
+        {
+            Assert.That(acc[i], Is.EqualTo(expected[i]).Within(1e-5 * (1 + Math.Abs(expected[i]))), $"element {i} of {length}");
+        }
+    }
+
+    [TestCaseSource(nameof(Lengths))]
+    public void Scale_InPlace_MatchesDoubleReference(int length)
+    {
+        var random = new DeterministicRandom((ulong)length + 1000);
+        float[] x = TestModels.RandomArray(length, random, 1000);
+        double[] expected = x.Select(v => v * 0.125).ToArray();
+        AggregationKernels.Scale(x, 0.125f, x);
+        for (int i = 0; i < length; i++)
+        {
+            Assert.That(x[i], Is.EqualTo(expected[i]).Within(1e-6 * (1 + Math.Abs(expected[i]))));
+        }
+    }
+
+    [Test]
+    public void MultiplyAdd_MismatchedLengths_Throws()
+    {
+        Assert.Throws<ArgumentException>(() => AggregationKernels.MultiplyAdd(new float[3], 1, new float[4]));
+        Assert.Throws<ArgumentException>(() => AggregationKernels.Scale(new float[3], 1, new float[2]));
+    }
+
+    [Test]
+    public void MultiplyAdd_NaNInInput_PropagatesOnlyToItsElement()
+    {
+        float[] x = { 1, float.NaN, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17 };
+        float[] acc = new float[x.Length];
+        AggregationKernels.MultiplyAdd(x, 2, acc);
+        Assert.Multiple(() =>
+        {
+            Assert.That(float.IsNaN(acc[1]), Is.True);
+            Assert.That(acc.Where((_, i) => i != 1), Is.All.Not.NaN);
+            Assert.That(acc[16], Is.EqualTo(34f));
+        });
+    }
+
+    [TestCase(0, true, -1)]
+    [TestCase(1, true, -1)]
+    [TestCase(37, false, 36)]
+    [TestCase(300, false, 5)]
+    public void AllFinite_RandomLengths_FindsFirstBadValue(int length, bool finite, int bad)
+    {
+        float[] x = Enumerable.Range(0, length).Select(i => (float)i).ToArray();
+        if (!finite)
+        {
+            x[bad] = float.PositiveInfinity;
+            x[^1] = float.NaN;
+        }
+
+        bool result = AggregationKernels.AllFinite(x, out int index);
+        Assert.That((result, index), Is.EqualTo((finite, bad)));
+    }
+
+    [Test]
+    public void HardwareConfiguration_IsReported()
+    {
+        // Not an assertion on speed: records which vector width this run exercised (see the CI log).
+        TestContext.Out.WriteLine($"Vector512 {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}, Vector256 {System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated}, Vector128 {System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated}");
+        Assert.That(Environment.GetEnvironmentVariable("DOTNET_EnableHWIntrinsic") != "0" || !System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated, Is.True);
+    }
+}

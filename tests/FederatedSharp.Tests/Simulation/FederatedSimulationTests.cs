@@ -1,0 +1,126 @@
+using FederatedSharp.Aggregation;
+using FederatedSharp.Clients;
+using FederatedSharp.Parameters;
+using FederatedSharp.Server;
+using FederatedSharp.Simulation;
+using FederatedSharp.Tests.TestUtilities;
+using FederatedSharp.Transport.InMemory;
+
+namespace FederatedSharp.Tests.Simulation;
+
+public class FederatedSimulationTests
+{
+    private static readonly TensorLayout Linear = TensorLayout.Create(new TensorSpec("fc.weight", 10, 2500), new TensorSpec("fc.bias", 10));
+
+    [Test]
+    public async Task RunAsync_RandomArrivalDelays_BitIdenticalParametersFiveTimes()
+    {
+        byte[]? reference = null;
+        for (int run = 0; run < 5; run++)
+        {
+            // Each run draws different latencies (fault seed), so clients answer in a different order.
+            var faults = new FaultInjectionOptions { Seed = (ulong)run, MaxLatency = TimeSpan.FromMilliseconds(3) };
+            using FederationResult result = await FederatedSimulation.RunAsync(
+                12,
+                index => new NoisyClient(index),
+                server => server.UseAggregator(new FedAvg()).WithInitialParameters(ModelParameters.Create(TestModels.SmallLayout))
+                    .Configure(o =>
+                    {
+                        o.Rounds = 3;
+                        o.FractionFit = 0.5;
+                        o.Seed = 11;
+                        o.FractionEvaluate = 0;
+                    }),
+                new InMemoryTransportOptions { MaxConcurrency = 6, Faults = faults }).WithTimeout();
+            byte[] bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(result.Parameters.Values).ToArray();
+            reference ??= bytes;
+            Assert.That(bytes, Is.EqualTo(reference), $"run {run}");
+        }
+    }
+
+    [Test]
+    public async Task RunAsync_ThousandVirtualClients_PeakMemoryDoesNotGrowWithClientCount()
+    {
+        // One update is 25,010 floats (100 KB): keeping every update of a 1,000-client round would need 100 MB.
+        long peak100 = await PeakLiveHeapGrowthAsync(100);
+        long peak1000 = await PeakLiveHeapGrowthAsync(1000);
+        TestContext.Out.WriteLine($"peak live-heap growth: 100 clients {peak100 / 1024} KiB, 1000 clients {peak1000 / 1024} KiB");
+        Assert.Multiple(() =>
+        {
+            Assert.That(peak1000, Is.LessThan(peak100 + (8L << 20)), "1,000 clients need no more memory than 100 (8 MiB slack)");
+            Assert.That(peak1000, Is.LessThan(24L << 20), "far below the 100 MB that holding every update would take");
+        });
+    }
+
+    private static async Task<long> PeakLiveHeapGrowthAsync(int clients)
+    {
+        long baseline = GC.GetTotalMemory(forceFullCollection: true);
+        long peak = 0;
+        int calls = 0;
+        using FederationResult result = await FederatedSimulation.RunAsync(
+            clients,
+            index => new MeasuringClient(index, () =>
+            {
+                if (Interlocked.Increment(ref calls) % 25 == 0)
+                {
+                    long live = GC.GetTotalMemory(forceFullCollection: true) - baseline;
+                    InterlockedMax(ref peak, live);
+                }
+            }),
+            server => server.UseAggregator(new FedAvg()).WithInitialParameters(ModelParameters.Create(Linear))
+                .Configure(o =>
+                {
+                    o.Rounds = 2;
+                    o.FractionEvaluate = 0;
+                    o.MinAvailableClients = clients;
+                }),
+            new InMemoryTransportOptions { MaxConcurrency = 2 }).WithTimeout(TimeSpan.FromMinutes(2));
+        Assert.That(result.History.Rounds.Select(r => r.AggregatedUpdates), Is.All.EqualTo(clients));
+        return peak;
+    }
+
+    private static void InterlockedMax(ref long target, long value)
+    {
+        long current;
+        while (value > (current = Volatile.Read(ref target)) && Interlocked.CompareExchange(ref target, value, current) != current)
+        {
+        }
+    }
+
+    /// <summary>Returns the global model plus noise that depends only on (client, round): deterministic, order-sensitive in float sums.</summary>
+    private sealed class NoisyClient(int index) : IClient
+    {
+        public Task<ConfigRecord> GetPropertiesAsync(CancellationToken cancellationToken = default) => Task.FromResult(ConfigRecord.Empty);
+
+        public Task<FitResult> FitAsync(FitInstructions instructions, CancellationToken cancellationToken = default)
+        {
+            var random = new DeterministicRandom(DeterministicRandom.Mix((ulong)index, (ulong)instructions.Round));
+            ModelParameters p = instructions.Parameters.Clone();
+            foreach (ref float v in p.Values)
+            {
+                v += (float)(random.NextDouble() * 1e3);
+            }
+
+            return Task.FromResult(new FitResult(p, 1 + (index * 7 % 13)));
+        }
+
+        public Task<EvaluateResult> EvaluateAsync(EvaluateInstructions instructions, CancellationToken cancellationToken = default) =>
+            Task.FromResult(new EvaluateResult(0, 1));
+    }
+
+    private sealed class MeasuringClient(int index, Action onFit) : IClient
+    {
+        public Task<ConfigRecord> GetPropertiesAsync(CancellationToken cancellationToken = default) => Task.FromResult(ConfigRecord.Empty);
+
+        public Task<FitResult> FitAsync(FitInstructions instructions, CancellationToken cancellationToken = default)
+        {
+            onFit();
+            ModelParameters p = instructions.Parameters.Clone();
+            p.Values[0] += index;
+            return Task.FromResult(new FitResult(p, 10));
+        }
+
+        public Task<EvaluateResult> EvaluateAsync(EvaluateInstructions instructions, CancellationToken cancellationToken = default) =>
+            Task.FromResult(new EvaluateResult(0, 1));
+    }
+}
