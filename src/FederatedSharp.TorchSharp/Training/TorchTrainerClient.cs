@@ -139,13 +139,18 @@ public sealed class TorchTrainerClient : IClient, IDisposable
         int batchSize = (int)config.GetInt64(ConfigKeys.BatchSize, _options.BatchSize);
         double mu = config.GetDouble(ConfigKeys.ProximalMu, _options.ProximalMu);
         TorchDataSet train = _options.Train!;
-        int batchesPerEpoch = (train.Count + batchSize - 1) / batchSize;
-        long steps = config.ContainsKey(ConfigKeys.LocalSteps) || _options.LocalSteps is null
-            ? config.GetInt64(ConfigKeys.LocalSteps, config.GetInt64(ConfigKeys.LocalEpochs, _options.LocalEpochs) * batchesPerEpoch)
-            : _options.LocalSteps.Value;
-        if (batchSize <= 0 || steps <= 0 || !(lr > 0) || !(mu >= 0))
+        long steps = 0;
+        if (batchSize > 0)
         {
-            throw new ArgumentException($"Invalid round configuration: batch size {batchSize}, steps {steps}, learning rate {lr}, mu {mu}.");
+            int batchesPerEpoch = (train.Count + batchSize - 1) / batchSize;
+            steps = config.ContainsKey(ConfigKeys.LocalSteps) || _options.LocalSteps is null
+                ? config.GetInt64(ConfigKeys.LocalSteps, config.GetInt64(ConfigKeys.LocalEpochs, _options.LocalEpochs) * batchesPerEpoch)
+                : _options.LocalSteps.Value;
+        }
+
+        if (batchSize <= 0 || steps <= 0 || !(lr > 0) || !double.IsFinite(lr) || !(mu >= 0) || !double.IsFinite(mu))
+        {
+            throw new ArgumentException($"Invalid round configuration: batch size {batchSize}, local steps {steps}, learning rate {lr}, proximal mu {mu}.");
         }
 
         using var scope = torch.NewDisposeScope();

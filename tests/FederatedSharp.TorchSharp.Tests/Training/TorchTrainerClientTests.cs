@@ -1,0 +1,153 @@
+using FederatedSharp.Clients;
+using FederatedSharp.Parameters;
+using FederatedSharp.Simulation;
+using FederatedSharp.TorchSharp.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace FederatedSharp.TorchSharp.Tests.Training;
+
+public class TorchTrainerClientTests
+{
+    // A linearly separable binary problem: y = 1 when x0 + x1 > 0.
+    private static TorchDataSet Data(int n, ulong seed)
+    {
+        var random = new DeterministicRandom(seed);
+        float[] x = new float[n * 2];
+        float[] y = new float[n];
+        for (int i = 0; i < n; i++)
+        {
+            x[2 * i] = (float)((random.NextDouble() * 2) - 1);
+            x[(2 * i) + 1] = (float)((random.NextDouble() * 2) - 1);
+            y[i] = x[2 * i] + x[(2 * i) + 1] > 0 ? 1 : 0;
+        }
+
+        return TorchDataSet.FromArrays(x, 2, y);
+    }
+
+    private static TorchTrainerClient Client(int steps = 50, double mu = 0, double lr = 0.5)
+    {
+        torch.random.manual_seed(1);
+        return new TorchTrainerClient(new TorchTrainerOptions
+        {
+            Module = nn.Sequential(("fc", nn.Linear(2, 1)), ("sigmoid", nn.Sigmoid())),
+            Train = Data(200, 1),
+            Test = Data(100, 2),
+            Loss = nn.BCELoss().forward,
+            LearningRate = lr,
+            BatchSize = 8,
+            LocalSteps = steps,
+            ProximalMu = mu,
+            Seed = 3,
+            Metrics = { ["accuracy"] = TorchMetrics.BinaryAccuracy() },
+        });
+    }
+
+    [Test]
+    public async Task FitAsync_FromZeroModel_LearnsTheTask()
+    {
+        using TorchTrainerClient client = Client(steps: 200);
+        using ModelParameters zero = ModelParameters.Create(client.Layout);
+        EvaluateResult before = await client.EvaluateAsync(new EvaluateInstructions(1, zero, ConfigRecord.Empty));
+        using FitResult fit = await client.FitAsync(new FitInstructions(1, zero, ConfigRecord.Empty));
+        EvaluateResult after = await client.EvaluateAsync(new EvaluateInstructions(1, fit.Parameters, ConfigRecord.Empty));
+        Assert.Multiple(() =>
+        {
+            Assert.That(fit.ExampleCount, Is.EqualTo(200));
+            Assert.That(fit.Metrics.ContainsKey(ConfigKeys.TrainLoss), Is.True);
+            Assert.That(after.Loss, Is.LessThan(before.Loss * 0.7));
+            Assert.That(after.Metrics.GetDouble("accuracy", 0), Is.GreaterThan(0.9));
+            Assert.That(after.ExampleCount, Is.EqualTo(100));
+            Assert.That(zero.Values.ToArray(), Is.All.EqualTo(0f), "the instructions' parameters are not modified");
+        });
+    }
+
+    [Test]
+    public async Task FitAsync_SameSeedAndRound_BitIdenticalResult()
+    {
+        using TorchTrainerClient a = Client();
+        using TorchTrainerClient b = Client();
+        using ModelParameters zero = ModelParameters.Create(a.Layout);
+        using FitResult ra = await a.FitAsync(new FitInstructions(4, zero, ConfigRecord.Empty));
+        using FitResult rb = await b.FitAsync(new FitInstructions(4, zero, ConfigRecord.Empty));
+        using FitResult other = await b.FitAsync(new FitInstructions(5, zero, ConfigRecord.Empty));
+        Assert.Multiple(() =>
+        {
+            Assert.That(rb.Parameters.Values.ToArray(), Is.EqualTo(ra.Parameters.Values.ToArray()));
+            Assert.That(other.Parameters.Values.ToArray(), Is.Not.EqualTo(ra.Parameters.Values.ToArray()), "another round shuffles batches differently");
+        });
+    }
+
+    [Test]
+    public async Task FitAsync_ProximalMu_KeepsWeightsCloserToGlobal()
+    {
+        static double Distance(ModelParameters a, ModelParameters b) =>
+            Math.Sqrt(a.Values.ToArray().Zip(b.Values.ToArray(), (x, y) => (double)(x - y) * (x - y)).Sum());
+
+        using TorchTrainerClient client = Client(steps: 100);
+        using ModelParameters zero = ModelParameters.Create(client.Layout);
+        using FitResult plain = await client.FitAsync(new FitInstructions(1, zero, ConfigRecord.Empty));
+        using FitResult proximal = await client.FitAsync(new FitInstructions(1, zero, new ConfigRecord { [ConfigKeys.ProximalMu] = 1.0 }));
+        double plainDistance = Distance(plain.Parameters, zero);
+        double proximalDistance = Distance(proximal.Parameters, zero);
+        TestContext.Out.WriteLine($"distance from global: plain {plainDistance:F4}, mu=1 {proximalDistance:F4}");
+        Assert.That(proximalDistance, Is.LessThan(plainDistance * 0.8));
+    }
+
+    [Test]
+    public async Task FitAsync_ConfigLocalStepsAndLearningRate_OverrideOptions()
+    {
+        using TorchTrainerClient client = Client(steps: 50);
+        using ModelParameters zero = ModelParameters.Create(client.Layout);
+        using FitResult none = await client.FitAsync(new FitInstructions(1, zero, new ConfigRecord { [ConfigKeys.LearningRate] = 1e-12 }));
+        Assert.That(none.Parameters.Values.ToArray(), Is.All.EqualTo(0f).Within(1e-9), "a learning rate of 1e-12 from the server barely moves the model");
+        using FitResult one = await client.FitAsync(new FitInstructions(1, zero, new ConfigRecord { [ConfigKeys.LocalSteps] = 1 }));
+        using FitResult many = await client.FitAsync(new FitInstructions(1, zero, new ConfigRecord { [ConfigKeys.LocalSteps] = 30 }));
+        Assert.That(many.Parameters.Values.ToArray(), Is.Not.EqualTo(one.Parameters.Values.ToArray()));
+    }
+
+    [Test]
+    public async Task FitAsync_InvalidConfig_ThrowsClearly()
+    {
+        using TorchTrainerClient client = Client();
+        using ModelParameters zero = ModelParameters.Create(client.Layout);
+        var ex = await Assert.ThrowsAsync<ArgumentException>(() => client.FitAsync(new FitInstructions(1, zero, new ConfigRecord { [ConfigKeys.BatchSize] = 0 })));
+        Assert.That(ex!.Message, Does.Contain("batch size 0"));
+    }
+
+    [Test]
+    public void FitAsync_CancelledBeforeStart_Throws()
+    {
+        using TorchTrainerClient client = Client();
+        using ModelParameters zero = ModelParameters.Create(client.Layout);
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        Assert.That(async () => await client.FitAsync(new FitInstructions(1, zero, ConfigRecord.Empty), cts.Token), Throws.InstanceOf<OperationCanceledException>());
+    }
+
+    [Test]
+    public async Task FitAsync_CancelledMidTraining_Throws()
+    {
+        using TorchTrainerClient client = Client(steps: 5_000_000);
+        using ModelParameters zero = ModelParameters.Create(client.Layout);
+        using var cts = new CancellationTokenSource();
+        Task<FitResult> fit = client.FitAsync(new FitInstructions(1, zero, ConfigRecord.Empty), cts.Token);
+        await Task.Yield();
+        cts.Cancel();
+        Assert.That(async () => await fit.WaitAsync(TimeSpan.FromSeconds(30)), Throws.InstanceOf<OperationCanceledException>());
+    }
+
+    [Test]
+    public void Constructor_MissingLoss_Throws()
+    {
+        Assert.Throws<ArgumentException>(() => _ = new TorchTrainerClient(new TorchTrainerOptions { Module = nn.Linear(2, 1), Train = Data(4, 1) }));
+    }
+
+    [Test]
+    public async Task GetPropertiesAsync_ReportsDataSizes()
+    {
+        using TorchTrainerClient client = Client();
+        ConfigRecord properties = await client.GetPropertiesAsync();
+        Assert.That((properties.GetInt64("train_examples", 0), properties.GetInt64("test_examples", 0)), Is.EqualTo((200L, 100L)));
+    }
+}
