@@ -7,6 +7,7 @@ public sealed class BenchmarkConfig : ManualConfig
 {
     public BenchmarkConfig()
     {
+        Add(DefaultConfig.Instance);
         AddDiagnoser(MemoryDiagnoser.Default);
         AddJob(Job.Default.WithWarmupCount(3).WithIterationCount(10));
         SummaryStyle = BenchmarkDotNet.Reports.SummaryStyle.Default.WithRatioStyle(BenchmarkDotNet.Columns.RatioStyle.Trend);
