@@ -1,5 +1,6 @@
 using FederatedSharp.Clients;
 using FederatedSharp.Parameters;
+using FederatedSharp.Serialization;
 using FederatedSharp.Simulation;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -21,6 +22,8 @@ public sealed class TorchTrainerClient : IClient, IDisposable
     private readonly TorchModelAdapter _adapter;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly bool _ownsData;
+    private readonly BinaryModelSerializer _serializer = new();
+    private float[]? _controlVariate;
     private bool _disposed;
 
     /// <summary>Creates the client.</summary>
@@ -157,6 +160,16 @@ public sealed class TorchTrainerClient : IClient, IDisposable
         _adapter.CopyFrom(instructions.Parameters);
         Parameter[] parameters = _module.parameters().ToArray();
         Tensor[]? anchors = mu > 0 ? parameters.Select(p => p.detach().clone()).ToArray() : null;
+        float[]? serverControl = ReadServerControl(config);
+        Tensor[]? corrections = serverControl is null ? null : ControlCorrections(serverControl);
+        var metrics = new ConfigRecord();
+        if (config.GetBoolean(ConfigKeys.ReportInitialLoss, false))
+        {
+            using var noGrad = torch.no_grad();
+            _module.eval();
+            metrics[ConfigKeys.InitialLoss] = (double)_options.Loss!(_module.forward(train.Features), train.Targets).item<float>();
+        }
+
         using optim.Optimizer optimizer = _options.OptimizerFactory(parameters, lr);
         _module.train();
 
@@ -200,11 +213,85 @@ public sealed class TorchTrainerClient : IClient, IDisposable
             }
 
             loss.backward();
+            if (corrections is not null)
+            {
+                // SCAFFOLD: y = y - lr (g + c - c_i)
+                using var noGrad = torch.no_grad();
+                for (int i = 0; i < parameters.Length; i++)
+                {
+                    parameters[i].grad?.add_(corrections[i]);
+                }
+            }
+
             optimizer.step();
         }
 
         ModelParameters result = _adapter.ToParameters();
-        var metrics = new ConfigRecord { [ConfigKeys.TrainLoss] = lossSum / steps };
+        metrics[ConfigKeys.TrainLoss] = lossSum / steps;
+        if (serverControl is not null)
+        {
+            metrics[ConfigKeys.ScaffoldControlDelta] = ConfigValue.FromBytes(UpdateControlVariate(serverControl, instructions.Parameters.Values, result.Values, steps, lr));
+        }
+
         return new FitResult(result, train.Count, metrics.Freeze());
+    }
+
+    /// <summary>The client's SCAFFOLD control variate c_i (a copy), or null before its first SCAFFOLD round.</summary>
+    /// <returns>The values.</returns>
+    public float[]? GetControlVariate() => (float[]?)_controlVariate?.Clone();
+
+    private float[]? ReadServerControl(ConfigRecord config)
+    {
+        if (!config.TryGetValue(ConfigKeys.ScaffoldServerControl, out ConfigValue value))
+        {
+            return null;
+        }
+
+        ReadOnlyMemory<byte> bytes = value.AsBytes();
+        if (bytes.IsEmpty)
+        {
+            return new float[_adapter.Layout.TotalLength];
+        }
+
+        using ModelParameters c = _serializer.Deserialize(bytes);
+        _adapter.Layout.EnsureCompatible(c.Layout, "the server's SCAFFOLD control variate");
+        return c.Values.ToArray();
+    }
+
+    private Tensor[] ControlCorrections(float[] serverControl)
+    {
+        float[] local = _controlVariate ?? new float[serverControl.Length];
+        var corrections = new Tensor[_adapter.Layout.Count];
+        for (int i = 0; i < corrections.Length; i++)
+        {
+            int offset = _adapter.Layout.GetOffset(i);
+            TensorSpec spec = _adapter.Layout.Tensors[i];
+            float[] values = new float[spec.ElementCount];
+            for (int j = 0; j < values.Length; j++)
+            {
+                values[j] = serverControl[offset + j] - local[offset + j];
+            }
+
+            corrections[i] = torch.tensor(values, spec.Shape.Select(d => (long)d).ToArray());
+        }
+
+        return corrections;
+    }
+
+    // Option II of Karimireddy et al.: c_i+ = c_i - c + (x - y) / (K lr); returns dc = c_i+ - c_i, serialized.
+    private byte[] UpdateControlVariate(float[] serverControl, ReadOnlySpan<float> global, ReadOnlySpan<float> trained, long steps, double lr)
+    {
+        float[] local = _controlVariate ?? new float[serverControl.Length];
+        using ModelParameters delta = ModelParameters.CreateUninitialized(_adapter.Layout);
+        Span<float> d = delta.Values;
+        double scale = 1.0 / (steps * lr);
+        for (int j = 0; j < d.Length; j++)
+        {
+            d[j] = (float)(-serverControl[j] + ((global[j] - (double)trained[j]) * scale));
+            local[j] += d[j];
+        }
+
+        _controlVariate = local;
+        return _serializer.SerializeToArray(delta);
     }
 }

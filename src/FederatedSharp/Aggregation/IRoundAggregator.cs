@@ -17,6 +17,21 @@ public interface IRoundAggregator : IDisposable
     /// <exception cref="InvalidOperationException">The round was completed.</exception>
     void Add(ClientUpdate update);
 
+    /// <summary>
+    /// Adds several updates at once, in list order. Linear strategies aggregate them cache-blocked (every update into
+    /// one block of the accumulator while it is in cache), which reads memory once instead of once per update.
+    /// </summary>
+    /// <param name="updates">The updates; the caller keeps ownership.</param>
+    /// <exception cref="LayoutMismatchException">An update's layout differs from the global model's; none is added.</exception>
+    void AddRange(IReadOnlyList<ClientUpdate> updates)
+    {
+        ArgumentNullException.ThrowIfNull(updates);
+        foreach (ClientUpdate update in updates)
+        {
+            Add(update);
+        }
+    }
+
     /// <summary>Produces the new global parameters.</summary>
     /// <returns>New parameters the caller owns.</returns>
     /// <exception cref="InvalidOperationException">No update was added, or the round was already completed.</exception>

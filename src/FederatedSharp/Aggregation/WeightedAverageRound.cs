@@ -44,6 +44,53 @@ internal sealed class WeightedAverageRound : IRoundAggregator
         }
     }
 
+    public void AddRange(IReadOnlyList<ClientUpdate> updates)
+    {
+        ArgumentNullException.ThrowIfNull(updates);
+        var inputs = new ReadOnlyMemory<float>[updates.Count];
+        var weights = new float[updates.Count];
+        double total = 0;
+        for (int i = 0; i < updates.Count; i++)
+        {
+            ClientUpdate update = updates[i];
+            ArgumentNullException.ThrowIfNull(update.Parameters);
+            _layout.EnsureCompatible(update.Parameters.Layout, $"update from client '{update.ClientId}'");
+            if (update.ExampleCount <= 0)
+            {
+                throw new ArgumentException($"Update from client '{update.ClientId}' has {update.ExampleCount} examples; FedAvg needs a positive example count.", nameof(updates));
+            }
+
+            inputs[i] = update.Parameters.Memory;
+            weights[i] = update.ExampleCount;
+            total += update.ExampleCount;
+        }
+
+        lock (_gate)
+        {
+            if (_completed)
+            {
+                throw new InvalidOperationException("The round was already completed.");
+            }
+
+            ObjectDisposedException.ThrowIf(_sum is null, this);
+            AggregationKernels.WeightedSum(inputs, weights, _sum.Memory);
+            _totalWeight += total;
+            _count += updates.Count;
+        }
+    }
+
+    /// <summary>The sum of the example counts added so far.</summary>
+    public double TotalWeight
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _totalWeight;
+            }
+        }
+    }
+
     public ModelParameters Complete()
     {
         lock (_gate)

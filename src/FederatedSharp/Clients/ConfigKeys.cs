@@ -26,4 +26,16 @@ public static class ConfigKeys
 
     /// <summary>Metric key for accuracy (double).</summary>
     public const string Accuracy = "accuracy";
+
+    /// <summary>SCAFFOLD: the server control variate c, as bytes in <see cref="Serialization.BinaryModelSerializer"/> format (absent in round 1: zeros).</summary>
+    public const string ScaffoldServerControl = "scaffold_c";
+
+    /// <summary>SCAFFOLD: the client's control-variate change <c>c_i+ - c_i</c>, a fit metric in bytes (same format).</summary>
+    public const string ScaffoldControlDelta = "scaffold_delta_c";
+
+    /// <summary>Asks the client to report its loss on its training data at the received global model (bool; q-FFL needs it).</summary>
+    public const string ReportInitialLoss = "report_initial_loss";
+
+    /// <summary>Fit metric: the client's training loss at the received global model, before local training (double).</summary>
+    public const string InitialLoss = "initial_loss";
 }

@@ -108,6 +108,14 @@ public static class FederatedServiceCollectionExtensions
         return builder;
     }
 
+    /// <summary>Uses the strategy called <paramref name="name"/> (see <see cref="Aggregators.Names"/>).</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="name">The strategy's name, for example <c>fedadam</c>.</param>
+    /// <param name="hyperparameters">Hyperparameters by Flower's names; null for defaults.</param>
+    /// <returns>The builder.</returns>
+    public static IFederatedServerBuilder UseAggregator(this IFederatedServerBuilder builder, string name, ConfigRecord? hyperparameters = null) =>
+        builder.UseAggregator(Aggregators.Create(name, hyperparameters));
+
     /// <summary>Uses FedProx with proximal coefficient <paramref name="proximalMu"/>.</summary>
     /// <param name="builder">The builder.</param>
     /// <param name="proximalMu">The proximal coefficient.</param>

@@ -31,4 +31,7 @@ internal static partial class Log
 
     [LoggerMessage(108, LogLevel.Warning, "Round {Round}: centralized evaluation failed: {Reason}")]
     public static partial void CentralizedEvaluationFailed(ILogger logger, int round, string reason);
+
+    [LoggerMessage(109, LogLevel.Error, "Round {Round} failed: {Reason}; the previous global model stands")]
+    public static partial void AggregationFailed(ILogger logger, int round, string reason);
 }

@@ -116,8 +116,9 @@ public sealed class FederatedServer
         var failures = new List<ClientFailure>();
 
         IReadOnlyList<string> available = await WaitForClientsAsync(_options.MinAvailableClients, cancellationToken).ConfigureAwait(false);
-        int fitCount = ClientSampler.SampleSize(available.Count, _options.FractionFit, _options.MinFitClients);
-        IReadOnlyList<string> fitClients = ClientSampler.Sample(available, fitCount, _options.Seed, round, RoundPhase.Fit);
+        IReadOnlyList<string> fitClients = _aggregator is IClientSelector selector
+            ? selector.SelectFitClients(round, available, _options.Seed)
+            : ClientSampler.Sample(available, ClientSampler.SampleSize(available.Count, _options.FractionFit, _options.MinFitClients), _options.Seed, round, RoundPhase.Fit);
         Log.RoundStarted(_logger, round, fitClients.Count, available.Count);
 
         ConfigRecord fitConfig = _fitConfig?.Invoke(round)?.Copy() ?? new ConfigRecord();
@@ -128,7 +129,8 @@ public sealed class FederatedServer
         var fitMetrics = new List<(long, ConfigRecord)>();
         ModelParameters next = global;
         int aggregated;
-        using (IRoundAggregator accumulator = _aggregator.BeginRound(global, new AggregationContext(round, fitClients.Count)))
+        string? failureReason = null;
+        using (IRoundAggregator accumulator = _aggregator.BeginRound(global, new AggregationContext(round, fitClients.Count, available.Count)))
         using (var roundCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
             var instructions = new FitInstructions(round, global, fitConfig);
@@ -136,24 +138,41 @@ public sealed class FederatedServer
                 .Select(id => CallAsync(id, RoundPhase.Fit, round, _options.FitTimeout, (c, ct) => c.FitAsync(instructions, ct), roundCts.Token))
                 .ToArray();
 
-            void Consume(CallOutcome<FitResult> outcome)
+            // Validates a batch of consecutive results and hands the valid ones to the aggregator together (cache-blocked
+            // for linear strategies); a rejected update is recorded and never aggregated.
+            void Consume(IReadOnlyList<CallOutcome<FitResult>> outcomes)
             {
-                if (outcome.Failure is not null)
-                {
-                    Record(failures, round, outcome.Failure);
-                    return;
-                }
-
-                using FitResult result = outcome.Result!;
+                var valid = new List<(CallOutcome<FitResult> Outcome, FitResult Result)>();
                 try
                 {
-                    _validator.Validate(outcome.ClientId, global, result);
-                    accumulator.Add(new ClientUpdate(outcome.ClientId, result.Parameters, result.ExampleCount, result.Metrics));
-                    fitMetrics.Add((result.ExampleCount, result.Metrics));
+                    foreach (CallOutcome<FitResult> outcome in outcomes)
+                    {
+                        if (outcome.Failure is not null)
+                        {
+                            Record(failures, round, outcome.Failure);
+                            continue;
+                        }
+
+                        try
+                        {
+                            _validator.Validate(outcome.ClientId, global, outcome.Result!);
+                            valid.Add((outcome, outcome.Result!));
+                        }
+                        catch (InvalidUpdateException ex)
+                        {
+                            outcome.Result!.Dispose();
+                            Record(failures, round, new ClientFailure(outcome.ClientId, RoundPhase.Fit, ClientFailureKind.Rejected, ex.Message));
+                        }
+                    }
+
+                    AddToAggregator(accumulator, valid, fitMetrics, failures, round);
                 }
-                catch (Exception ex) when (ex is InvalidUpdateException or LayoutMismatchException or ArgumentException)
+                finally
                 {
-                    Record(failures, round, new ClientFailure(outcome.ClientId, RoundPhase.Fit, ClientFailureKind.Rejected, ex.Message));
+                    foreach ((_, FitResult result) in valid)
+                    {
+                        result.Dispose();
+                    }
                 }
             }
 
@@ -161,16 +180,22 @@ public sealed class FederatedServer
             {
                 if (_options.DeterministicAggregationOrder)
                 {
-                    foreach (Task<CallOutcome<FitResult>> call in calls)
+                    for (int i = 0; i < calls.Length;)
                     {
-                        Consume(await call.ConfigureAwait(false));
+                        var batch = new List<CallOutcome<FitResult>> { await calls[i].ConfigureAwait(false) };
+                        for (i++; i < calls.Length && calls[i].IsCompletedSuccessfully; i++)
+                        {
+                            batch.Add(calls[i].Result);
+                        }
+
+                        Consume(batch);
                     }
                 }
                 else
                 {
                     await foreach (Task<CallOutcome<FitResult>> call in Task.WhenEach(calls).WithCancellation(cancellationToken).ConfigureAwait(false))
                     {
-                        Consume(await call.ConfigureAwait(false));
+                        Consume(new[] { await call.ConfigureAwait(false) });
                     }
                 }
             }
@@ -184,10 +209,20 @@ public sealed class FederatedServer
             aggregated = accumulator.Count;
             if (aggregated >= _options.MinFitClients)
             {
-                next = accumulator.Complete();
+                try
+                {
+                    next = accumulator.Complete();
+                }
+                catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
+                {
+                    // For example Krum or Bulyan with too few updates for their f: the round fails, the federation goes on.
+                    failureReason = $"{_aggregator.Name} could not aggregate {aggregated} updates: {ex.Message}";
+                    Log.AggregationFailed(_logger, round, failureReason);
+                }
             }
             else
             {
+                failureReason = $"only {aggregated} valid updates, {_options.MinFitClients} needed";
                 Log.RoundFailed(_logger, round, aggregated, _options.MinFitClients);
             }
         }
@@ -243,6 +278,7 @@ public sealed class FederatedServer
         {
             Round = round,
             Succeeded = succeeded,
+            FailureReason = failureReason,
             FitClients = fitClients,
             AggregatedUpdates = succeeded ? aggregated : 0,
             FitMetrics = MetricsAggregation.WeightedAverage(fitMetrics),
@@ -256,6 +292,54 @@ public sealed class FederatedServer
             Duration = duration,
         };
         return (record, next);
+    }
+
+    private void AddToAggregator(
+        IRoundAggregator accumulator, List<(CallOutcome<FitResult> Outcome, FitResult Result)> valid, List<(long, ConfigRecord)> fitMetrics, List<ClientFailure> failures, int round)
+    {
+        if (valid.Count == 0)
+        {
+            return;
+        }
+
+        ClientUpdate Update(int i) => new(valid[i].Outcome.ClientId, valid[i].Result.Parameters, valid[i].Result.ExampleCount, valid[i].Result.Metrics);
+        int before = accumulator.Count;
+        int start = 0;
+        try
+        {
+            accumulator.AddRange(Enumerable.Range(0, valid.Count).Select(Update).ToArray());
+            start = valid.Count;
+        }
+        catch (Exception ex) when (ex is LayoutMismatchException or ArgumentException)
+        {
+            // AddRange adds all or, like the default implementation, a prefix; the update after that prefix is the bad one.
+            int added = accumulator.Count - before;
+            Record(failures, round, new ClientFailure(valid[added].Outcome.ClientId, RoundPhase.Fit, ClientFailureKind.Rejected, ex.Message));
+            for (int i = 0; i < added; i++)
+            {
+                fitMetrics.Add((valid[i].Result.ExampleCount, valid[i].Result.Metrics));
+            }
+
+            for (int i = added + 1; i < valid.Count; i++)
+            {
+                try
+                {
+                    accumulator.Add(Update(i));
+                    fitMetrics.Add((valid[i].Result.ExampleCount, valid[i].Result.Metrics));
+                }
+                catch (Exception inner) when (inner is LayoutMismatchException or ArgumentException)
+                {
+                    Record(failures, round, new ClientFailure(valid[i].Outcome.ClientId, RoundPhase.Fit, ClientFailureKind.Rejected, inner.Message));
+                }
+            }
+
+            return;
+        }
+
+        for (int i = 0; i < start; i++)
+        {
+            fitMetrics.Add((valid[i].Result.ExampleCount, valid[i].Result.Metrics));
+        }
     }
 
     private async Task<(IReadOnlyList<string> Clients, double? Loss, ConfigRecord Metrics)> EvaluateDistributedAsync(

@@ -11,6 +11,9 @@ public sealed class RoundRecord
     /// <summary>Whether the round produced a new global model (at least <see cref="FederatedServerOptions.MinFitClients"/> valid updates).</summary>
     public required bool Succeeded { get; init; }
 
+    /// <summary>Why the round produced no new model, or null when it succeeded.</summary>
+    public string? FailureReason { get; init; }
+
     /// <summary>The clients asked to train, in sampling order.</summary>
     public required IReadOnlyList<string> FitClients { get; init; }
 

@@ -381,6 +381,51 @@ public class FederatedServerTests
         Assert.That(async () => await first.WithTimeout(), Throws.InstanceOf<OperationCanceledException>());
     }
 
+    [Test]
+    public async Task RunAsync_CyclicStrategy_OneClientPerRoundVisitingAll()
+    {
+        await using var transport = new InMemoryTransport();
+        var clients = Enumerable.Range(0, 3).Select(i => new ShiftClient(i + 1, 10)).ToArray();
+        for (int i = 0; i < 3; i++)
+        {
+            transport.AddClient($"h{i}", clients[i]);
+        }
+
+        using ModelParameters initial = TestModels.Filled(TestModels.SmallLayout, 0);
+        using FederationResult result = await Builder(transport, initial, o =>
+        {
+            o.Rounds = 6;
+            o.MinFitClients = 1;
+            o.FractionEvaluate = 0;
+        }).UseAggregator(new Cyclic()).Build().RunAsync().WithTimeout();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.History.Rounds.Select(r => r.FitClients.Count), Is.All.EqualTo(1));
+            Assert.That(result.History.Rounds.Take(3).Select(r => r.FitClients[0]), Is.EquivalentTo(new[] { "h0", "h1", "h2" }));
+            Assert.That(clients.Select(c => c.FitCalls), Is.All.EqualTo(2));
+            Assert.That(result.Parameters.Values[0], Is.EqualTo(12f).Within(1e-5), "each round adds the chosen client's shift: 2 x (1 + 2 + 3)");
+        });
+    }
+
+    [Test]
+    public async Task RunAsync_KrumWithTooFewUpdates_RoundFailsWithReasonAndFederationGoesOn()
+    {
+        await using var transport = new InMemoryTransport();
+        transport.AddClient("a", new ShiftClient(1, 10));
+        transport.AddClient("b", new ShiftClient(2, 10));
+        using ModelParameters initial = TestModels.Filled(TestModels.SmallLayout, 0);
+
+        using FederationResult result = await Builder(transport, initial, o => o.Rounds = 2).UseAggregator(new Krum(byzantineClients: 1)).Build().RunAsync().WithTimeout();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.History.Rounds.Select(r => r.Succeeded), Is.EqualTo(new[] { false, false }));
+            Assert.That(result.History.Rounds[0].FailureReason, Does.Contain("Krum").And.Contain("f + 2"));
+            Assert.That(result.Parameters.Values.ToArray(), Is.All.EqualTo(0f));
+        });
+    }
+
     private sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
     {
         public void Report(T value) => report(value);

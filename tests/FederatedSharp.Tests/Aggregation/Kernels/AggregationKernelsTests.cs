@@ -42,6 +42,35 @@ public class AggregationKernelsTests
         }
     }
 
+    [TestCaseSource(nameof(Lengths))]
+    public void WeightedSum_SevenInputs_BitIdenticalToRepeatedMultiplyAddAndNearDoubleReference(int length)
+    {
+        var random = new DeterministicRandom((ulong)length + 77);
+        float[][] inputs = Enumerable.Range(0, 7).Select(_ => TestModels.RandomArray(length, random, 3)).ToArray();
+        float[] weights = Enumerable.Range(0, 7).Select(_ => (float)random.Next(1, 300)).ToArray();
+        float[] blocked = new float[length];
+        float[] sequential = new float[length];
+        AggregationKernels.WeightedSum(inputs.Select(i => (ReadOnlyMemory<float>)i).ToArray(), weights, blocked);
+        for (int k = 0; k < 7; k++)
+        {
+            AggregationKernels.MultiplyAdd(inputs[k], weights[k], sequential);
+        }
+
+        Assert.That(blocked, Is.EqualTo(sequential), "cache blocking does not change the floating-point order");
+        for (int i = 0; i < length; i++)
+        {
+            double expected = Enumerable.Range(0, 7).Sum(k => (double)weights[k] * inputs[k][i]);
+            Assert.That(blocked[i], Is.EqualTo(expected).Within(1e-4 * (1 + Math.Abs(expected))));
+        }
+    }
+
+    [Test]
+    public void WeightedSum_WeightCountDiffers_Throws()
+    {
+        Assert.Throws<ArgumentException>(() => AggregationKernels.WeightedSum(new ReadOnlyMemory<float>[] { new float[2] }, new float[2], new float[2]));
+        Assert.Throws<ArgumentException>(() => AggregationKernels.WeightedSum(new ReadOnlyMemory<float>[] { new float[3] }, new float[1], new float[2]));
+    }
+
     [Test]
     public void MultiplyAdd_MismatchedLengths_Throws()
     {
