@@ -12,25 +12,34 @@ using static TorchSharp.torch;
 
 namespace HeartDisease;
 
-/// <summary>Settings of one Fed-Heart-Disease run; the defaults are FLamby's FedAvg protocol.</summary>
+/// <summary>Settings of one Fed-Heart-Disease run; the defaults are FLamby's protocol for the chosen strategy.</summary>
 public sealed class HeartDiseaseOptions
 {
     public int Rounds { get; set; } = 15;
 
+    /// <summary>Any name of <see cref="Aggregators.Names"/>.</summary>
     public string Strategy { get; set; } = "fedavg";
 
-    public double ProximalMu { get; set; } = 0.01;
+    /// <summary>FedProx's mu (shorthand for the hyperparameter <c>proximal_mu</c>); null for FLamby's 0.01.</summary>
+    public double? ProximalMu { get; set; }
+
+    /// <summary>Strategy hyperparameters by Flower's names; they override FLamby's per-strategy values.</summary>
+    public ConfigRecord Hyperparameters { get; } = new();
 
     public ulong Seed { get; set; } = 42;
 
     public int LocalSteps { get; set; } = 100;
 
-    public double LearningRate { get; set; } = 0.001;
+    /// <summary>Client SGD learning rate; null for FLamby's value for the strategy.</summary>
+    public double? LearningRate { get; set; }
 
     public int BatchSize { get; set; } = 4;
 
     public string? DataDirectory { get; set; }
 }
+
+/// <summary>FLamby's per-strategy settings (flamby_benchmark_summary.csv) and the method row to compare with.</summary>
+public sealed record StrategyPlan(IAggregator Aggregator, double ClientLearningRate, string? FlambyMethod, int MinFitClients);
 
 /// <summary>Per-round figures, for progress, the plot and the JSON output.</summary>
 public sealed record RoundFigures(int Round, double? DistributedLoss, double? DistributedAccuracy, double PooledAccuracy, IReadOnlyDictionary<string, double> HospitalAccuracy, int Failures);
@@ -42,17 +51,44 @@ public sealed record HeartDiseaseResult(
     double PooledAccuracy,
     double PerCentreMeanAccuracy,
     float[] FinalParameters,
-    string Aggregator);
+    string Aggregator,
+    string? FlambyMethod,
+    double ClientLearningRate);
 
 /// <summary>The FLamby Fed-Heart-Disease federation: four hospitals, logistic regression, trained with FederatedSharp.</summary>
 public static class HeartDiseaseFederation
 {
-    public static IAggregator CreateAggregator(HeartDiseaseOptions options) => options.Strategy.ToLowerInvariant() switch
+    /// <summary>The strategy with FLamby's hyperparameters for Fed-Heart-Disease, overridden by the options.</summary>
+    public static StrategyPlan Plan(HeartDiseaseOptions options)
     {
-        "fedavg" => new FedAvg(),
-        "fedprox" => new FedProx(options.ProximalMu),
-        _ => throw new ArgumentException($"Unknown strategy '{options.Strategy}'; this version offers: fedavg, fedprox."),
-    };
+        string name = options.Strategy.ToLowerInvariant();
+        (string? method, double lr, ConfigRecord hyper) = name switch
+        {
+            "fedavg" => ("FedAvg100", 0.001, new ConfigRecord()),
+            "fedprox" => ("FedProx100", 0.001, new ConfigRecord { ["proximal_mu"] = 0.01 }),
+            "scaffold" => ("Scaffold100", 0.001, new ConfigRecord { ["server_learning_rate"] = 1.0 }),
+            "cyclic" => ("Cyclic100", 0.01, new ConfigRecord { ["deterministic_cycle"] = false }),
+            "fedadam" => ("FedAdam100", 0.01, new ConfigRecord { ["eta"] = 0.01, ["beta_1"] = 0.9, ["beta_2"] = 0.999, ["tau"] = 1e-8 }),
+            "fedyogi" => ("FedYogi100", 0.003162, new ConfigRecord { ["eta"] = 0.01, ["beta_1"] = 0.9, ["beta_2"] = 0.999, ["tau"] = 1e-8 }),
+            "fedadagrad" => ("FedAdagrad100", 0.003162, new ConfigRecord { ["eta"] = 0.316228, ["beta_1"] = 0.9, ["tau"] = 1e-8 }),
+            _ => ((string?)null, 0.001, new ConfigRecord()),
+        };
+        if (options.ProximalMu is { } mu)
+        {
+            hyper["proximal_mu"] = mu;
+        }
+
+        foreach ((string key, ConfigValue value) in options.Hyperparameters)
+        {
+            hyper[key] = value;
+        }
+
+        IAggregator aggregator = Aggregators.Create(name, hyper);
+        return new StrategyPlan(aggregator, options.LearningRate ?? lr, method, aggregator is Cyclic cyclic ? cyclic.GroupSize : 4);
+    }
+
+    /// <summary>The strategy alone (see <see cref="Plan"/>).</summary>
+    public static IAggregator CreateAggregator(HeartDiseaseOptions options) => Plan(options).Aggregator;
 
     public static nn.Module<Tensor, Tensor> CreateModel() => nn.Sequential(("fc", nn.Linear(HeartDiseaseData.FeatureCount, 1)), ("sigmoid", nn.Sigmoid()));
 
@@ -61,7 +97,9 @@ public static class HeartDiseaseFederation
     {
         HeartDiseaseDataSet data = HeartDiseaseData.Load(options.DataDirectory);
         IReadOnlyList<Centre> centres = data.Centres;
-        IAggregator aggregator = CreateAggregator(options);
+        StrategyPlan plan = Plan(options);
+        IAggregator aggregator = plan.Aggregator;
+        double learningRate = plan.ClientLearningRate;
 
         // The initial global model: PyTorch's default initialisation under a fixed seed.
         torch.random.manual_seed((long)(options.Seed % long.MaxValue));
@@ -88,7 +126,7 @@ public static class HeartDiseaseFederation
                 Train = TorchDataSet.FromArrays(c.TrainFeatures, HeartDiseaseData.FeatureCount, c.TrainLabels),
                 Test = TorchDataSet.FromArrays(c.TestFeatures, HeartDiseaseData.FeatureCount, c.TestLabels),
                 Loss = nn.BCELoss().forward,
-                LearningRate = options.LearningRate,
+                LearningRate = learningRate,
                 BatchSize = options.BatchSize,
                 LocalSteps = options.LocalSteps,
                 Seed = options.Seed + (ulong)c.Index,
@@ -110,14 +148,14 @@ public static class HeartDiseaseFederation
                 {
                     o.Rounds = options.Rounds;
                     o.MinAvailableClients = 4;
-                    o.MinFitClients = 4;
+                    o.MinFitClients = plan.MinFitClients;
                     o.MinEvaluateClients = 4;
                     o.Seed = options.Seed;
                 })
                 .WithFitConfig(_ => new ConfigRecord
                 {
                     [ConfigKeys.LocalSteps] = options.LocalSteps,
-                    [ConfigKeys.LearningRate] = options.LearningRate,
+                    [ConfigKeys.LearningRate] = learningRate,
                     [ConfigKeys.BatchSize] = options.BatchSize,
                 })
                 .WithCentralizedEvaluation((round, parameters, ct) =>
@@ -156,7 +194,9 @@ public static class HeartDiseaseFederation
                 last.PooledAccuracy,
                 last.HospitalAccuracy.Values.Average(),
                 result.Parameters.Values.ToArray(),
-                aggregator.Name);
+                aggregator.Name,
+                plan.FlambyMethod,
+                learningRate);
         }
         finally
         {

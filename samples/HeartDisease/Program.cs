@@ -18,6 +18,12 @@ for (int i = 0; i < args.Length; i++)
         case "--rounds": options.Rounds = int.Parse(Next(), CultureInfo.InvariantCulture); break;
         case "--strategy": options.Strategy = Next(); break;
         case "--mu": options.ProximalMu = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+        case "--hp":
+            string[] pair = Next().Split('=', 2);
+            options.Hyperparameters[pair[0]] = pair.Length == 2 && double.TryParse(pair[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double number)
+                ? (pair[1].Contains('.') || pair[1].Contains('e') ? number : (long)number)
+                : pair.Length == 2 && bool.TryParse(pair[1], out bool flag) ? flag : throw new ArgumentException($"--hp expects key=number or key=true|false, got '{pair[0]}'.");
+            break;
         case "--seed": options.Seed = ulong.Parse(Next(), CultureInfo.InvariantCulture); break;
         case "--local-steps": options.LocalSteps = int.Parse(Next(), CultureInfo.InvariantCulture); break;
         case "--lr": options.LearningRate = double.Parse(Next(), CultureInfo.InvariantCulture); break;
@@ -25,7 +31,8 @@ for (int i = 0; i < args.Length; i++)
         case "--output": outputPath = Next(); break;
         case "--plot": plotPath = Next(); break;
         case "--help" or "-h":
-            Console.WriteLine("options: --rounds N --strategy fedavg|fedprox --mu X --seed N --local-steps N --lr X --batch-size N --output FILE.json --plot FILE.png");
+            Console.WriteLine("options: --rounds N --strategy NAME --mu X --hp key=value --seed N --local-steps N --lr X --batch-size N --output FILE.json --plot FILE.png");
+            Console.WriteLine("strategies (hyperparameters): " + string.Join("; ", FederatedSharp.Aggregation.Aggregators.Names.Select(n => $"{n.Key} ({n.Value})")));
             return 0;
         default:
             Console.Error.WriteLine($"Unknown option '{args[i]}' (try --help).");
@@ -33,12 +40,14 @@ for (int i = 0; i < args.Length; i++)
     }
 }
 
-AnsiConsole.MarkupLine($"[bold]Fed-Heart-Disease[/]: 4 hospitals, {options.Strategy}, {options.Rounds} rounds x {options.LocalSteps} local steps (SGD lr {options.LearningRate}, batch {options.BatchSize}), seed {options.Seed}");
+StrategyPlan plan = HeartDiseaseFederation.Plan(options);
+AnsiConsole.MarkupLine($"[bold]Fed-Heart-Disease[/]: 4 hospitals, {plan.Aggregator.Name}, {options.Rounds} rounds x {options.LocalSteps} local steps (SGD lr {plan.ClientLearningRate}, batch {options.BatchSize}), seed {options.Seed}");
 HeartDiseaseResult result = await HeartDiseaseFederation.RunAsync(options, new ConsoleProgress(options.Rounds));
 
-string flambyMethod = options.Strategy.Equals("fedprox", StringComparison.OrdinalIgnoreCase) ? "FedProx100" : "FedAvg100";
+string flambyMethod = result.FlambyMethod ?? "FedAvg100";
 FlambyFigures flamby = FlambyFigures.Load(flambyMethod);
-var table = new Table().Title($"Test accuracy after {options.Rounds} rounds vs FLamby's {flambyMethod} (mean over 5 seeds)");
+var table = new Table().Title($"Test accuracy after {options.Rounds} rounds vs FLamby's {flambyMethod} (mean over 5 seeds)"
+    + (result.FlambyMethod is null ? $" (FLamby did not run {result.Aggregator}; FedAvg shown)" : string.Empty));
 table.AddColumn("Test set").AddColumn(new TableColumn("FederatedSharp").RightAligned()).AddColumn(new TableColumn("FLamby").RightAligned());
 int index = 0;
 foreach ((string hospital, double accuracy) in result.HospitalAccuracy)
@@ -60,9 +69,9 @@ if (outputPath is not null)
         options.Rounds,
         options.Seed,
         options.LocalSteps,
-        learningRate = options.LearningRate,
+        learningRate = result.ClientLearningRate,
         batchSize = options.BatchSize,
-        proximalMu = options.Strategy.Equals("fedprox", StringComparison.OrdinalIgnoreCase) ? options.ProximalMu : (double?)null,
+        hyperparameters = options.Hyperparameters.ToDictionary(p => p.Key, p => p.Value.ToString()),
         history = result.Rounds.Select(r => new
         {
             round = r.Round,

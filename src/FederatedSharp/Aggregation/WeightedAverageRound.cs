@@ -16,7 +16,7 @@ internal sealed class WeightedAverageRound : IRoundAggregator
     public WeightedAverageRound(TensorLayout layout)
     {
         _layout = layout;
-        _sum = ModelParameters.Create(layout);
+        _sum = ModelParameters.CreateUninitialized(layout);
     }
 
     public int Count => Volatile.Read(ref _count);
@@ -38,7 +38,16 @@ internal sealed class WeightedAverageRound : IRoundAggregator
             }
 
             ObjectDisposedException.ThrowIf(_sum is null, this);
-            AggregationKernels.MultiplyAdd(update.Parameters.Memory, update.ExampleCount, _sum.Memory);
+            if (_count == 0)
+            {
+                // The first update overwrites the (uninitialized) accumulator: no separate clearing pass.
+                AggregationKernels.Scale(update.Parameters.Memory, update.ExampleCount, _sum.Memory);
+            }
+            else
+            {
+                AggregationKernels.MultiplyAdd(update.Parameters.Memory, update.ExampleCount, _sum.Memory);
+            }
+
             _totalWeight += update.ExampleCount;
             _count++;
         }
@@ -73,7 +82,12 @@ internal sealed class WeightedAverageRound : IRoundAggregator
             }
 
             ObjectDisposedException.ThrowIf(_sum is null, this);
-            AggregationKernels.WeightedSum(inputs, weights, _sum.Memory);
+            if (updates.Count == 0)
+            {
+                return;
+            }
+
+            AggregationKernels.WeightedSum(inputs, weights, _sum.Memory, overwrite: _count == 0);
             _totalWeight += total;
             _count += updates.Count;
         }

@@ -137,6 +137,79 @@ public class TorchTrainerClientTests
         Assert.That(async () => await fit.WaitAsync(TimeSpan.FromSeconds(30)), Throws.InstanceOf<OperationCanceledException>());
     }
 
+    // Client i minimises s_i^2 (w - b_i)^2 (features all s_i, targets s_i b_i, no bias): different curvatures, so
+    // FedAvg with many local steps settles at a biased point, while SCAFFOLD's corrected steps reach the optimum of the
+    // sum, w* = sum s_i^2 b_i / sum s_i^2 (Karimireddy et al. 2020).
+    [Test]
+    public async Task FitAsync_ScaffoldFederation_ReachesTheOptimumFedAvgMisses()
+    {
+        double[] s = { 0.5, 1.0, 2.0 };
+        double[] b = { 3.0, -1.0, 1.0 };
+        double optimum = s.Zip(b, (x, y) => x * x * y).Sum() / s.Sum(x => x * x);
+
+        async Task<float> Run(FederatedSharp.Aggregation.IAggregator strategy)
+        {
+            await using var transport = new FederatedSharp.Transport.InMemory.InMemoryTransport();
+            var clients = new List<TorchTrainerClient>();
+            for (int i = 0; i < s.Length; i++)
+            {
+                float[] features = Enumerable.Repeat((float)s[i], 8).ToArray();
+                float[] targets = Enumerable.Repeat((float)(s[i] * b[i]), 8).ToArray();
+                var client = new TorchTrainerClient(new TorchTrainerOptions
+                {
+                    Module = nn.Linear(1, 1, hasBias: false),
+                    Train = TorchDataSet.FromArrays(features, 1, targets),
+                    Loss = (output, target) => nn.functional.mse_loss(output, target),
+                    LearningRate = 0.05,
+                    BatchSize = 8,
+                    LocalSteps = 20,
+                });
+                clients.Add(client);
+                transport.AddClient($"c{i}", client);
+            }
+
+            using ModelParameters initial = ModelParameters.Create(clients[0].Layout);
+            FederatedSharp.Server.FederatedServer server = new FederatedSharp.Server.FederatedServerBuilder()
+                .UseTransport(transport).UseAggregator(strategy).WithInitialParameters(initial)
+                .Configure(o =>
+                {
+                    o.Rounds = 60;
+                    o.MinAvailableClients = 3;
+                    o.MinFitClients = 3;
+                    o.FractionEvaluate = 0;
+                })
+                .Build();
+            using FederatedSharp.Server.FederationResult result = await server.RunAsync().WaitAsync(TimeSpan.FromMinutes(2));
+            foreach (TorchTrainerClient c in clients)
+            {
+                Assert.That(strategy is FederatedSharp.Aggregation.Scaffold ? c.GetControlVariate() : null, strategy is FederatedSharp.Aggregation.Scaffold ? Is.Not.Null : Is.Null);
+                c.Dispose();
+            }
+
+            return result.Parameters.Values[0];
+        }
+
+        float scaffold = await Run(new FederatedSharp.Aggregation.Scaffold());
+        float fedAvg = await Run(new FederatedSharp.Aggregation.FedAvg());
+        TestContext.Out.WriteLine($"optimum {optimum:F4}, SCAFFOLD {scaffold:F4}, FedAvg {fedAvg:F4}");
+        Assert.Multiple(() =>
+        {
+            Assert.That(scaffold, Is.EqualTo(optimum).Within(0.01));
+            Assert.That(Math.Abs(fedAvg - optimum), Is.GreaterThan(0.1), "FedAvg's client drift is real in this problem");
+        });
+    }
+
+    [Test]
+    public async Task FitAsync_ReportInitialLossRequested_ReportsLossAtTheGlobalModel()
+    {
+        using TorchTrainerClient client = Client();
+        using ModelParameters zero = ModelParameters.Create(client.Layout);
+        using FitResult fit = await client.FitAsync(new FitInstructions(1, zero, new ConfigRecord { [ConfigKeys.ReportInitialLoss] = true }));
+        EvaluateResult atZero = client.Evaluate(zero, null);
+        Assert.That(fit.Metrics.GetDouble(ConfigKeys.InitialLoss, -1), Is.EqualTo(Math.Log(2)).Within(1e-5), "a zero logistic model predicts 0.5: BCE = ln 2");
+        Assert.That(atZero.Loss, Is.GreaterThan(0));
+    }
+
     [Test]
     public void Constructor_MissingLoss_Throws()
     {

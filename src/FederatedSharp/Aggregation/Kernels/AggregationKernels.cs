@@ -52,8 +52,9 @@ public static class AggregationKernels
     /// <param name="inputs">The inputs, each as long as <paramref name="accumulator"/>.</param>
     /// <param name="weights">One weight per input.</param>
     /// <param name="accumulator">The running sum.</param>
+    /// <param name="overwrite">Treat the accumulator as zero without reading it (saves clearing it first).</param>
     /// <exception cref="ArgumentException">A length differs.</exception>
-    public static void WeightedSum(IReadOnlyList<ReadOnlyMemory<float>> inputs, ReadOnlySpan<float> weights, Memory<float> accumulator)
+    public static void WeightedSum(IReadOnlyList<ReadOnlyMemory<float>> inputs, ReadOnlySpan<float> weights, Memory<float> accumulator, bool overwrite = false)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         if (inputs.Count != weights.Length)
@@ -73,21 +74,34 @@ public static class AggregationKernels
         {
             for (int block = 0; block < blocks; block++)
             {
-                AccumulateBlock(inputs, w, accumulator, block);
+                AccumulateBlock(inputs, w, accumulator, block, overwrite);
             }
 
             return;
         }
 
-        Parallel.For(0, blocks, block => AccumulateBlock(inputs, w, accumulator, block));
+        Parallel.For(0, blocks, block => AccumulateBlock(inputs, w, accumulator, block, overwrite));
     }
 
-    private static void AccumulateBlock(IReadOnlyList<ReadOnlyMemory<float>> inputs, float[] weights, Memory<float> accumulator, int block)
+    private static void AccumulateBlock(IReadOnlyList<ReadOnlyMemory<float>> inputs, float[] weights, Memory<float> accumulator, int block, bool overwrite)
     {
         int start = block * CacheBlockLength;
         int count = Math.Min(CacheBlockLength, accumulator.Length - start);
         Span<float> acc = accumulator.Span.Slice(start, count);
-        for (int k = 0; k < inputs.Count; k++)
+        int k = 0;
+        if (overwrite)
+        {
+            if (inputs.Count == 0)
+            {
+                acc.Clear();
+                return;
+            }
+
+            TensorPrimitives.Multiply(inputs[0].Span.Slice(start, count), weights[0], acc);
+            k = 1;
+        }
+
+        for (; k < inputs.Count; k++)
         {
             TensorPrimitives.MultiplyAdd(inputs[k].Span.Slice(start, count), weights[k], acc, acc);
         }
