@@ -42,7 +42,7 @@ public static class FederatedServiceCollectionExtensions
                 .UseAggregator(sp.GetRequiredService<IAggregator>())
                 .UseLoggerFactory(sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance)
                 .UseTimeProvider(sp.GetService<TimeProvider>() ?? TimeProvider.System)
-                .Configure(o => Copy(r.Options, o));
+                .Configure(o => r.Options.CopyTo(o));
             using ModelParameters initial = r.InitialParameters(sp);
             builder.WithInitialParameters(initial);
             if (r.FitConfig is not null)
@@ -179,21 +179,6 @@ public static class FederatedServiceCollectionExtensions
 
     private static ServerRegistration Registration(IFederatedServerBuilder builder) =>
         builder is Builder b ? b.Registration : throw new ArgumentException("Use the builder returned by AddFederatedServer.", nameof(builder));
-
-    private static void Copy(FederatedServerOptions from, FederatedServerOptions to)
-    {
-        to.Rounds = from.Rounds;
-        to.MinAvailableClients = from.MinAvailableClients;
-        to.FractionFit = from.FractionFit;
-        to.MinFitClients = from.MinFitClients;
-        to.FractionEvaluate = from.FractionEvaluate;
-        to.MinEvaluateClients = from.MinEvaluateClients;
-        to.FitTimeout = from.FitTimeout;
-        to.EvaluateTimeout = from.EvaluateTimeout;
-        to.Seed = from.Seed;
-        to.DeterministicAggregationOrder = from.DeterministicAggregationOrder;
-        to.Validation = from.Validation;
-    }
 
     private sealed class ServerRegistration
     {

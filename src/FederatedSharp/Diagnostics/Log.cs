@@ -34,4 +34,13 @@ internal static partial class Log
 
     [LoggerMessage(109, LogLevel.Error, "Round {Round} failed: {Reason}; the previous global model stands")]
     public static partial void AggregationFailed(ILogger logger, int round, string reason);
+
+    [LoggerMessage(110, LogLevel.Warning, "Skipped a checkpoint: {Problem}")]
+    public static partial void CheckpointSkipped(ILogger logger, string problem);
+
+    [LoggerMessage(111, LogLevel.Information, "Resuming the federation after round {Round} from its checkpoint")]
+    public static partial void Resumed(ILogger logger, int round);
+
+    [LoggerMessage(112, LogLevel.Warning, "Client {ClientId} failed {Failures} fits in a row: quarantined for rounds {From} to {To}")]
+    public static partial void ClientQuarantined(ILogger logger, string clientId, int failures, int from, int to);
 }

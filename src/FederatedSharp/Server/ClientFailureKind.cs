@@ -14,4 +14,7 @@ public enum ClientFailureKind
 
     /// <summary>The client was not connected any more.</summary>
     UnknownClient,
+
+    /// <summary>The round closed before the client answered because enough results were in (not the client's fault).</summary>
+    NotNeeded,
 }

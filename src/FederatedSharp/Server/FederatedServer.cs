@@ -4,6 +4,7 @@ using FederatedSharp.Clients;
 using FederatedSharp.Diagnostics;
 using FederatedSharp.Parameters;
 using FederatedSharp.Privacy;
+using FederatedSharp.Server.Checkpoints;
 using FederatedSharp.Transport;
 using Microsoft.Extensions.Logging;
 
@@ -30,6 +31,8 @@ public sealed class FederatedServer
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
     private readonly UpdateValidator _validator;
+    private readonly ICheckpointStore? _checkpoints;
+    private readonly Dictionary<string, ClientHealth> _health = new(StringComparer.Ordinal);
     private int _running;
 
     internal FederatedServer(
@@ -41,8 +44,10 @@ public sealed class FederatedServer
         Func<int, ConfigRecord>? evaluateConfig,
         CentralizedEvaluator? centralizedEvaluator,
         ILogger logger,
-        TimeProvider timeProvider)
+        TimeProvider timeProvider,
+        ICheckpointStore? checkpoints)
     {
+        _checkpoints = checkpoints;
         _transport = transport;
         _aggregator = aggregator;
         _initialParameters = initialParameters;
@@ -61,6 +66,25 @@ public sealed class FederatedServer
     /// <summary>The aggregation strategy.</summary>
     public IAggregator Aggregator => _aggregator;
 
+    /// <summary>
+    /// A fingerprint of everything that decides the federation's outcome and must not change across a resume: the
+    /// seed, sampling and aggregation-order settings, round policy, quarantine rules, the strategy's type and name,
+    /// and the model layout. <see cref="FederatedServerOptions.Rounds"/> and deadlines are left out, so a resumed
+    /// federation may run longer or wait longer.
+    /// </summary>
+    public ulong ConfigurationHash
+    {
+        get
+        {
+            string text = string.Join("|",
+                _options.Seed, _options.FractionFit.ToString("R", System.Globalization.CultureInfo.InvariantCulture), _options.MinFitClients,
+                _options.FractionEvaluate.ToString("R", System.Globalization.CultureInfo.InvariantCulture), _options.MinEvaluateClients,
+                _options.MinAvailableClients, _options.DeterministicAggregationOrder, _options.ProceedAfterResults, _options.ProceedAfterFraction,
+                _options.QuarantineAfterFailures, _options.QuarantineRounds, _aggregator.GetType().FullName, _aggregator.Name, _initialParameters.Layout.Hash);
+            return System.IO.Hashing.XxHash64.HashToUInt64(System.Text.Encoding.UTF8.GetBytes(text));
+        }
+    }
+
     /// <summary>Runs every round and returns the final model with the history.</summary>
     /// <param name="progress">Receives a report after every round; null for none.</param>
     /// <param name="cancellationToken">Stops the federation (the running round is abandoned).</param>
@@ -76,11 +100,37 @@ public sealed class FederatedServer
 
         long started = _timeProvider.GetTimestamp();
         var history = new History();
-        ModelParameters global = _initialParameters.Clone();
+        ModelParameters? global = null;
+        int firstRound = 1;
+        int consecutiveFailed = 0;
         try
         {
+            _health.Clear();
+            if (_checkpoints is not null)
+            {
+                (FederationCheckpoint? checkpoint, IReadOnlyList<string> skipped) = await _checkpoints.LoadLatestAsync(cancellationToken).ConfigureAwait(false);
+                foreach (string problem in skipped)
+                {
+                    Log.CheckpointSkipped(_logger, problem);
+                }
+
+                if (checkpoint is not null)
+                {
+                    using (checkpoint)
+                    {
+                        Resume(checkpoint);
+                        global = checkpoint.Parameters.Clone();
+                        history = checkpoint.History;
+                        firstRound = checkpoint.Round + 1;
+                        consecutiveFailed = checkpoint.ConsecutiveFailedRounds;
+                        Log.Resumed(_logger, checkpoint.Round);
+                    }
+                }
+            }
+
+            global ??= _initialParameters.Clone();
             Log.FederationStarting(_logger, _options.Rounds, _aggregator.Name, global.Length, _options.Seed);
-            for (int round = 1; round <= _options.Rounds; round++)
+            for (int round = firstRound; round <= _options.Rounds; round++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 (RoundRecord record, ModelParameters next) = await RunRoundAsync(round, global, cancellationToken).ConfigureAwait(false);
@@ -91,7 +141,22 @@ public sealed class FederatedServer
                 }
 
                 history.Add(record);
+                UpdateHealth(round, record);
+                consecutiveFailed = record.Succeeded ? 0 : consecutiveFailed + 1;
+                if (_checkpoints is not null)
+                {
+                    using var checkpoint = new FederationCheckpoint(round, ConfigurationHash, global.Clone(),
+                        (_aggregator as IStatefulAggregator)?.ExportState(), history, new Dictionary<string, ClientHealth>(_health), consecutiveFailed);
+                    await _checkpoints.SaveAsync(checkpoint, cancellationToken).ConfigureAwait(false);
+                }
+
                 progress?.Report(new RoundReport(round, _options.Rounds, record));
+                if (_options.MaxConsecutiveFailedRounds > 0 && consecutiveFailed >= _options.MaxConsecutiveFailedRounds)
+                {
+                    throw new FederationFailedException(
+                        $"{consecutiveFailed} rounds in a row produced no model (last: round {round}, {record.FailureReason}); the federation stopped. Fix the cause and resume from the last checkpoint.",
+                        history);
+                }
             }
 
             Log.FederationCompleted(_logger, _options.Rounds, _timeProvider.GetElapsedTime(started).TotalSeconds, history.FailedRounds);
@@ -99,12 +164,61 @@ public sealed class FederatedServer
         }
         catch
         {
-            global.Dispose();
+            global?.Dispose();
             throw;
         }
         finally
         {
             Volatile.Write(ref _running, 0);
+        }
+    }
+
+    private void Resume(FederationCheckpoint checkpoint)
+    {
+        ulong expected = ConfigurationHash;
+        if (checkpoint.ConfigurationHash != expected)
+        {
+            throw new CheckpointException(
+                $"The newest checkpoint (round {checkpoint.Round}) was written by a different federation configuration (fingerprint {checkpoint.ConfigurationHash:x16}, this server {expected:x16}): seed, sampling, round policy, strategy or model layout changed. Use another checkpoint folder or restore the configuration.");
+        }
+
+        _initialParameters.Layout.EnsureCompatible(checkpoint.Parameters.Layout, "the checkpoint's parameters");
+        if (_aggregator is IStatefulAggregator stateful && checkpoint.AggregatorState is not null)
+        {
+            stateful.ImportState(checkpoint.AggregatorState);
+        }
+
+        foreach ((string id, ClientHealth health) in checkpoint.ClientState)
+        {
+            _health[id] = health;
+        }
+    }
+
+    private void UpdateHealth(int round, RoundRecord record)
+    {
+        var failed = record.Failures
+            .Where(f => f.Phase == RoundPhase.Fit && f.Kind != ClientFailureKind.NotNeeded)
+            .Select(f => f.ClientId)
+            .ToHashSet(StringComparer.Ordinal);
+        foreach (string id in record.FitClients)
+        {
+            _health.TryGetValue(id, out ClientHealth health);
+            if (!failed.Contains(id))
+            {
+                _health[id] = health with { ConsecutiveFailures = 0 };
+                continue;
+            }
+
+            int count = health.ConsecutiveFailures + 1;
+            if (_options.QuarantineAfterFailures > 0 && count >= _options.QuarantineAfterFailures)
+            {
+                _health[id] = new ClientHealth(0, round + _options.QuarantineRounds);
+                Log.ClientQuarantined(_logger, id, count, round + 1, round + _options.QuarantineRounds);
+            }
+            else
+            {
+                _health[id] = health with { ConsecutiveFailures = count };
+            }
         }
     }
 
@@ -115,7 +229,10 @@ public sealed class FederatedServer
         long started = _timeProvider.GetTimestamp();
         var failures = new List<ClientFailure>();
 
-        IReadOnlyList<string> available = await WaitForClientsAsync(_options.MinAvailableClients, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<string> connected = await WaitForClientsAsync(_options.MinAvailableClients, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<string> available = connected
+            .Where(id => !_health.TryGetValue(id, out ClientHealth h) || h.QuarantinedUntilRound < round)
+            .ToArray();
         IReadOnlyList<string> fitClients = _aggregator is IClientSelector selector
             ? selector.SelectFitClients(round, available, _options.Seed)
             : ClientSampler.Sample(available, ClientSampler.SampleSize(available.Count, _options.FractionFit, _options.MinFitClients), _options.Seed, round, RoundPhase.Fit);
@@ -130,7 +247,7 @@ public sealed class FederatedServer
         ModelParameters next = global;
         int aggregated;
         string? failureReason = null;
-        using (IRoundAggregator accumulator = _aggregator.BeginRound(global, new AggregationContext(round, fitClients.Count, available.Count)))
+        using (IRoundAggregator accumulator = _aggregator.BeginRound(global, new AggregationContext(round, fitClients.Count, connected.Count)))
         using (var roundCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
             var instructions = new FitInstructions(round, global, fitConfig);
@@ -176,16 +293,21 @@ public sealed class FederatedServer
                 }
             }
 
+            int? enough = _options.ProceedAfterResults
+                ?? (_options.ProceedAfterFraction is { } fraction ? (int)Math.Ceiling(fraction * fitClients.Count) : null);
+            var consumed = new bool[calls.Length];
             try
             {
                 if (_options.DeterministicAggregationOrder)
                 {
-                    for (int i = 0; i < calls.Length;)
+                    for (int i = 0; i < calls.Length && !(accumulator.Count >= enough);)
                     {
                         var batch = new List<CallOutcome<FitResult>> { await calls[i].ConfigureAwait(false) };
-                        for (i++; i < calls.Length && calls[i].IsCompletedSuccessfully; i++)
+                        consumed[i] = true;
+                        for (i++; i < calls.Length && calls[i].IsCompletedSuccessfully && !(accumulator.Count + batch.Count >= enough); i++)
                         {
                             batch.Add(calls[i].Result);
+                            consumed[i] = true;
                         }
 
                         Consume(batch);
@@ -193,9 +315,30 @@ public sealed class FederatedServer
                 }
                 else
                 {
+                    var index = calls.Select((c, i) => (c, i)).ToDictionary(p => (Task)p.c, p => p.i);
                     await foreach (Task<CallOutcome<FitResult>> call in Task.WhenEach(calls).WithCancellation(cancellationToken).ConfigureAwait(false))
                     {
+                        consumed[index[call]] = true;
                         Consume(new[] { await call.ConfigureAwait(false) });
+                        if (accumulator.Count >= enough)
+                        {
+                            break;
+                        }
+                    }
+                }
+
+                if (consumed.Contains(false))
+                {
+                    // Enough updates are in: the others are cancelled, not blamed.
+                    await roundCts.CancelAsync().ConfigureAwait(false);
+                    for (int i = 0; i < calls.Length; i++)
+                    {
+                        if (!consumed[i])
+                        {
+                            CallOutcome<FitResult> late = await calls[i].ConfigureAwait(false);
+                            late.Result?.Dispose();
+                            failures.Add(new ClientFailure(late.ClientId, RoundPhase.Fit, ClientFailureKind.NotNeeded, $"the round closed after {accumulator.Count} updates."));
+                        }
                     }
                 }
             }

@@ -22,6 +22,7 @@ public sealed class FederatedServerBuilder
     private CentralizedEvaluator? _centralizedEvaluator;
     private ILoggerFactory _loggerFactory = NullLoggerFactory.Instance;
     private TimeProvider _timeProvider = TimeProvider.System;
+    private Checkpoints.ICheckpointStore? _checkpoints;
 
     /// <summary>Sets the transport that reaches the clients.</summary>
     /// <param name="transport">The transport.</param>
@@ -105,6 +106,18 @@ public sealed class FederatedServerBuilder
         return this;
     }
 
+    /// <summary>
+    /// Checkpoints the federation after every round into <paramref name="store"/>, and resumes from its newest valid
+    /// checkpoint when the server starts (see docs/reliability.md).
+    /// </summary>
+    /// <param name="store">The store, for example a <see cref="Checkpoints.FileCheckpointStore"/>.</param>
+    /// <returns>This builder.</returns>
+    public FederatedServerBuilder UseCheckpointStore(Checkpoints.ICheckpointStore store)
+    {
+        _checkpoints = store ?? throw new ArgumentNullException(nameof(store));
+        return this;
+    }
+
     /// <summary>Validates the settings and creates the server.</summary>
     /// <returns>The server.</returns>
     /// <exception cref="InvalidOperationException">The transport, the strategy or the initial parameters is missing.</exception>
@@ -128,21 +141,13 @@ public sealed class FederatedServerBuilder
 
         _options.Validate();
         return new FederatedServer(_transport, _aggregator, _initialParameters.Clone(), CopyOptions(_options),
-            _fitConfig, _evaluateConfig, _centralizedEvaluator, _loggerFactory.CreateLogger<FederatedServer>(), _timeProvider);
+            _fitConfig, _evaluateConfig, _centralizedEvaluator, _loggerFactory.CreateLogger<FederatedServer>(), _timeProvider, _checkpoints);
     }
 
-    private static FederatedServerOptions CopyOptions(FederatedServerOptions o) => new()
+    private static FederatedServerOptions CopyOptions(FederatedServerOptions o)
     {
-        Rounds = o.Rounds,
-        MinAvailableClients = o.MinAvailableClients,
-        FractionFit = o.FractionFit,
-        MinFitClients = o.MinFitClients,
-        FractionEvaluate = o.FractionEvaluate,
-        MinEvaluateClients = o.MinEvaluateClients,
-        FitTimeout = o.FitTimeout,
-        EvaluateTimeout = o.EvaluateTimeout,
-        Seed = o.Seed,
-        DeterministicAggregationOrder = o.DeterministicAggregationOrder,
-        Validation = new() { RequireFinite = o.Validation.RequireFinite, MaxUpdateNorm = o.Validation.MaxUpdateNorm, MaxExampleCount = o.Validation.MaxExampleCount },
-    };
+        var copy = new FederatedServerOptions();
+        o.CopyTo(copy);
+        return copy;
+    }
 }

@@ -39,6 +39,25 @@ public sealed class FederatedServerOptions
     /// </summary>
     public bool DeterministicAggregationOrder { get; set; } = true;
 
+    /// <summary>
+    /// Close the round once this many valid updates are in (the others are cancelled and recorded as
+    /// <see cref="ClientFailureKind.NotNeeded"/>); null (default) waits for every sampled client or its deadline. With
+    /// <see cref="DeterministicAggregationOrder"/> the first updates in sampling order count, so replays stay exact.
+    /// </summary>
+    public int? ProceedAfterResults { get; set; }
+
+    /// <summary>Like <see cref="ProceedAfterResults"/>, as a fraction of the sampled clients (rounded up); null (default) for none.</summary>
+    public double? ProceedAfterFraction { get; set; }
+
+    /// <summary>Quarantine a client after this many failed fits in a row (exception, timeout, rejected update); 0 (default) disables quarantine.</summary>
+    public int QuarantineAfterFailures { get; set; }
+
+    /// <summary>How many rounds a quarantined client is left out of training (default 5).</summary>
+    public int QuarantineRounds { get; set; } = 5;
+
+    /// <summary>Stop with a <see cref="FederationFailedException"/> after this many failed rounds in a row (default 5; 0 never stops).</summary>
+    public int MaxConsecutiveFailedRounds { get; set; } = 5;
+
     /// <summary>What every update must pass before it is aggregated.</summary>
     public UpdateValidationOptions Validation { get; set; } = new();
 
@@ -66,10 +85,49 @@ public sealed class FederatedServerOptions
             throw new ArgumentException($"MinAvailableClients ({MinAvailableClients}) must be at least MinFitClients ({MinFitClients}).");
         }
 
+        if (ProceedAfterResults is { } count)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count, nameof(ProceedAfterResults));
+        }
+
+        if (ProceedAfterFraction is { } fraction && !(fraction > 0 && fraction <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ProceedAfterFraction), fraction, "ProceedAfterFraction must lie in (0, 1].");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(QuarantineAfterFailures, nameof(QuarantineAfterFailures));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(QuarantineRounds, nameof(QuarantineRounds));
+        ArgumentOutOfRangeException.ThrowIfNegative(MaxConsecutiveFailedRounds, nameof(MaxConsecutiveFailedRounds));
         CheckTimeout(FitTimeout, nameof(FitTimeout));
         CheckTimeout(EvaluateTimeout, nameof(EvaluateTimeout));
         ArgumentNullException.ThrowIfNull(Validation, nameof(Validation));
         Validation.Validate();
+    }
+
+    /// <summary>Copies every setting into <paramref name="target"/> (the validation options are copied too, not shared).</summary>
+    internal void CopyTo(FederatedServerOptions target)
+    {
+        target.Rounds = Rounds;
+        target.MinAvailableClients = MinAvailableClients;
+        target.FractionFit = FractionFit;
+        target.MinFitClients = MinFitClients;
+        target.FractionEvaluate = FractionEvaluate;
+        target.MinEvaluateClients = MinEvaluateClients;
+        target.FitTimeout = FitTimeout;
+        target.EvaluateTimeout = EvaluateTimeout;
+        target.Seed = Seed;
+        target.DeterministicAggregationOrder = DeterministicAggregationOrder;
+        target.ProceedAfterResults = ProceedAfterResults;
+        target.ProceedAfterFraction = ProceedAfterFraction;
+        target.QuarantineAfterFailures = QuarantineAfterFailures;
+        target.QuarantineRounds = QuarantineRounds;
+        target.MaxConsecutiveFailedRounds = MaxConsecutiveFailedRounds;
+        target.Validation = new UpdateValidationOptions
+        {
+            RequireFinite = Validation.RequireFinite,
+            MaxUpdateNorm = Validation.MaxUpdateNorm,
+            MaxExampleCount = Validation.MaxExampleCount,
+        };
     }
 
     private static void CheckTimeout(TimeSpan timeout, string name)
