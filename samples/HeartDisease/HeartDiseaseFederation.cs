@@ -35,6 +35,12 @@ public sealed class HeartDiseaseOptions
 
     public int BatchSize { get; set; } = 4;
 
+    /// <summary>Buffered asynchronous aggregation (FedBuff) with this buffer size K instead of synchronous rounds; null for rounds.</summary>
+    public int? FedBuffBufferSize { get; set; }
+
+    /// <summary>Client trainings that run at once in this process (default 4: every hospital in parallel).</summary>
+    public int MaxConcurrency { get; set; } = 4;
+
     public string? DataDirectory { get; set; }
 }
 
@@ -116,7 +122,7 @@ public static class HeartDiseaseFederation
         // FLamby's pooled test set: every centre's test rows, standardised with the pooled training statistics.
         using var pooled = TorchDataSet.FromArrays(data.PooledTestFeatures, HeartDiseaseData.FeatureCount, data.PooledTestLabels);
 
-        await using var transport = new InMemoryTransport(new InMemoryTransportOptions { MaxConcurrency = 4 });
+        await using var transport = new InMemoryTransport(new InMemoryTransportOptions { MaxConcurrency = options.MaxConcurrency });
         var clients = new List<TorchTrainerClient>();
         foreach (Centre c in centres)
         {
@@ -169,6 +175,11 @@ public static class HeartDiseaseFederation
 
                     return Task.FromResult(new EvaluateResult(0, pooled.Count, metrics.Freeze()));
                 })
+                .UseIf(options.FedBuffBufferSize is not null, b => b.UseBufferedAsynchronousAggregation(f =>
+                {
+                    f.BufferSize = options.FedBuffBufferSize!.Value;
+                    f.Concurrency = centres.Count;
+                }))
                 .Build();
 
             using FederationResult result = await server.RunAsync(
@@ -220,4 +231,10 @@ public static class HeartDiseaseFederation
     {
         public void Report(T value) => handler(value);
     }
+}
+
+internal static class BuilderExtensions
+{
+    public static FederatedServerBuilder UseIf(this FederatedServerBuilder builder, bool condition, Func<FederatedServerBuilder, FederatedServerBuilder> configure) =>
+        condition ? configure(builder) : builder;
 }

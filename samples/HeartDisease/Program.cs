@@ -28,10 +28,11 @@ for (int i = 0; i < args.Length; i++)
         case "--local-steps": options.LocalSteps = int.Parse(Next(), CultureInfo.InvariantCulture); break;
         case "--lr": options.LearningRate = double.Parse(Next(), CultureInfo.InvariantCulture); break;
         case "--batch-size": options.BatchSize = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+        case "--fedbuff": options.FedBuffBufferSize = int.Parse(Next(), CultureInfo.InvariantCulture); break;
         case "--output": outputPath = Next(); break;
         case "--plot": plotPath = Next(); break;
         case "--help" or "-h":
-            Console.WriteLine("options: --rounds N --strategy NAME --mu X --hp key=value --seed N --local-steps N --lr X --batch-size N --output FILE.json --plot FILE.png");
+            Console.WriteLine("options: --rounds N --strategy NAME --mu X --hp key=value --seed N --local-steps N --lr X --batch-size N --fedbuff K --output FILE.json --plot FILE.png");
             Console.WriteLine("strategies (hyperparameters): " + string.Join("; ", FederatedSharp.Aggregation.Aggregators.Names.Select(n => $"{n.Key} ({n.Value})")));
             return 0;
         default:

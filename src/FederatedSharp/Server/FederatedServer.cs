@@ -19,7 +19,7 @@ namespace FederatedSharp.Server;
 /// reports progress. Client failures, timeouts and invalid updates are recorded and never stop the federation.
 /// Create it with <see cref="FederatedServerBuilder"/>.
 /// </summary>
-public sealed class FederatedServer
+public sealed partial class FederatedServer
 {
     private readonly ITransport _transport;
     private readonly IAggregator _aggregator;
@@ -32,6 +32,7 @@ public sealed class FederatedServer
     private readonly TimeProvider _timeProvider;
     private readonly UpdateValidator _validator;
     private readonly ICheckpointStore? _checkpoints;
+    private readonly BufferedAsyncOptions? _buffered;
     private readonly Dictionary<string, ClientHealth> _health = new(StringComparer.Ordinal);
     private int _running;
 
@@ -45,9 +46,11 @@ public sealed class FederatedServer
         CentralizedEvaluator? centralizedEvaluator,
         ILogger logger,
         TimeProvider timeProvider,
-        ICheckpointStore? checkpoints)
+        ICheckpointStore? checkpoints,
+        BufferedAsyncOptions? buffered)
     {
         _checkpoints = checkpoints;
+        _buffered = buffered;
         _transport = transport;
         _aggregator = aggregator;
         _initialParameters = initialParameters;
@@ -96,6 +99,18 @@ public sealed class FederatedServer
         if (Interlocked.Exchange(ref _running, 1) == 1)
         {
             throw new InvalidOperationException("This server is already running a federation.");
+        }
+
+        if (_buffered is not null)
+        {
+            try
+            {
+                return await RunBufferedAsync(_buffered, progress, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                Volatile.Write(ref _running, 0);
+            }
         }
 
         long started = _timeProvider.GetTimestamp();

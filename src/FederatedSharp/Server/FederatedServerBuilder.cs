@@ -23,6 +23,7 @@ public sealed class FederatedServerBuilder
     private ILoggerFactory _loggerFactory = NullLoggerFactory.Instance;
     private TimeProvider _timeProvider = TimeProvider.System;
     private Checkpoints.ICheckpointStore? _checkpoints;
+    private BufferedAsyncOptions? _buffered;
 
     /// <summary>Sets the transport that reaches the clients.</summary>
     /// <param name="transport">The transport.</param>
@@ -118,6 +119,20 @@ public sealed class FederatedServerBuilder
         return this;
     }
 
+    /// <summary>
+    /// Runs the federation in buffered asynchronous mode (FedBuff) instead of synchronous rounds: see
+    /// <see cref="BufferedAsyncOptions"/>. The strategy configures clients (for example FedProx's mu) but the server
+    /// update is FedBuff's; checkpointing is not available in this mode.
+    /// </summary>
+    /// <param name="configure">Edits the FedBuff settings.</param>
+    /// <returns>This builder.</returns>
+    public FederatedServerBuilder UseBufferedAsynchronousAggregation(Action<BufferedAsyncOptions>? configure = null)
+    {
+        _buffered = new BufferedAsyncOptions();
+        configure?.Invoke(_buffered);
+        return this;
+    }
+
     /// <summary>Validates the settings and creates the server.</summary>
     /// <returns>The server.</returns>
     /// <exception cref="InvalidOperationException">The transport, the strategy or the initial parameters is missing.</exception>
@@ -140,8 +155,14 @@ public sealed class FederatedServerBuilder
         }
 
         _options.Validate();
+        _buffered?.Validate();
+        if (_buffered is not null && _checkpoints is not null)
+        {
+            throw new InvalidOperationException("Checkpointing is available with synchronous rounds only, not with buffered asynchronous aggregation.");
+        }
+
         return new FederatedServer(_transport, _aggregator, _initialParameters.Clone(), CopyOptions(_options),
-            _fitConfig, _evaluateConfig, _centralizedEvaluator, _loggerFactory.CreateLogger<FederatedServer>(), _timeProvider, _checkpoints);
+            _fitConfig, _evaluateConfig, _centralizedEvaluator, _loggerFactory.CreateLogger<FederatedServer>(), _timeProvider, _checkpoints, _buffered);
     }
 
     private static FederatedServerOptions CopyOptions(FederatedServerOptions o)

@@ -87,27 +87,6 @@ public class FederatedSimulationTests
         }
     }
 
-    /// <summary>Returns the global model plus noise that depends only on (client, round): deterministic, order-sensitive in float sums.</summary>
-    private sealed class NoisyClient(int index) : IClient
-    {
-        public Task<ConfigRecord> GetPropertiesAsync(CancellationToken cancellationToken = default) => Task.FromResult(ConfigRecord.Empty);
-
-        public Task<FitResult> FitAsync(FitInstructions instructions, CancellationToken cancellationToken = default)
-        {
-            var random = new DeterministicRandom(DeterministicRandom.Mix((ulong)index, (ulong)instructions.Round));
-            ModelParameters p = instructions.Parameters.Clone();
-            foreach (ref float v in p.Values)
-            {
-                v += (float)(random.NextDouble() * 1e3);
-            }
-
-            return Task.FromResult(new FitResult(p, 1 + (index * 7 % 13)));
-        }
-
-        public Task<EvaluateResult> EvaluateAsync(EvaluateInstructions instructions, CancellationToken cancellationToken = default) =>
-            Task.FromResult(new EvaluateResult(0, 1));
-    }
-
     private sealed class MeasuringClient(int index, Action onFit) : IClient
     {
         public Task<ConfigRecord> GetPropertiesAsync(CancellationToken cancellationToken = default) => Task.FromResult(ConfigRecord.Empty);

@@ -39,6 +39,23 @@ public class HeartDiseaseFederationTests
     }
 
     [Test]
+    public async Task RunAsync_FedBuffAsynchronous_ConvergesLikeSynchronousFedAvg()
+    {
+        // 30 server updates of K = 2 client updates each: the same 60 local trainings as 15 synchronous rounds of 4.
+        // One training at a time in this process, so updates arrive in the order clients were started (in a real
+        // federation arrival order is the network's, and FedBuff's result depends on it).
+        HeartDiseaseResult fedBuff = await HeartDiseaseFederation.RunAsync(new HeartDiseaseOptions { Seed = 42, FedBuffBufferSize = 2, Rounds = 30, MaxConcurrency = 1 }).WaitAsync(TimeSpan.FromMinutes(3));
+        HeartDiseaseResult sync = await HeartDiseaseFederation.RunAsync(new HeartDiseaseOptions { Seed = 42 }).WaitAsync(TimeSpan.FromMinutes(3));
+        TestContext.Out.WriteLine($"FedBuff pooled {fedBuff.PooledAccuracy:F3} (first update {fedBuff.Rounds[0].PooledAccuracy:F3}), synchronous FedAvg {sync.PooledAccuracy:F3}");
+        Assert.Multiple(() =>
+        {
+            Assert.That(fedBuff.Rounds, Has.Count.EqualTo(30));
+            Assert.That(fedBuff.PooledAccuracy, Is.GreaterThanOrEqualTo(0.70));
+            Assert.That(Math.Abs(fedBuff.PooledAccuracy - sync.PooledAccuracy), Is.LessThan(0.06));
+        });
+    }
+
+    [Test]
     public void Load_FlambyPreprocessing_MatchesPublishedCounts()
     {
         HeartDiseaseDataSet data = HeartDiseaseData.Load();
