@@ -15,6 +15,13 @@ public sealed class FaultInjectionOptions
     /// <summary>Probability that a call throws (the client crashed).</summary>
     public double FailureProbability { get; set; }
 
+    /// <summary>
+    /// Probability that a fit result is corrupted on its way back: half of these flip a bit of the serialized payload
+    /// (the transport then fails the call with the deserializer's checksum error), the other half put a NaN into the
+    /// values (which the server's validation must reject). Decided from the seed like every other fault.
+    /// </summary>
+    public double CorruptionProbability { get; set; }
+
     /// <summary>Smallest added latency per call.</summary>
     public TimeSpan MinLatency { get; set; } = TimeSpan.Zero;
 
@@ -27,6 +34,7 @@ public sealed class FaultInjectionOptions
     {
         CheckProbability(DropoutProbability, nameof(DropoutProbability));
         CheckProbability(FailureProbability, nameof(FailureProbability));
+        CheckProbability(CorruptionProbability, nameof(CorruptionProbability));
         ArgumentOutOfRangeException.ThrowIfLessThan(MinLatency, TimeSpan.Zero, nameof(MinLatency));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxLatency, MinLatency, nameof(MaxLatency));
     }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using FederatedSharp.Clients;
 using FederatedSharp.Parameters;
+using FederatedSharp.Serialization;
 using FederatedSharp.Simulation;
 
 namespace FederatedSharp.Transport.InMemory;
@@ -21,6 +22,7 @@ public sealed class InMemoryTransport : ITransport
     private readonly SemaphoreSlim _concurrency;
     private readonly object _waitersGate = new();
     private readonly List<(int Minimum, TaskCompletionSource Completion)> _waiters = new();
+    private readonly List<InjectedFault> _injected = new();
     private bool _disposed;
 
     /// <summary>Creates an empty transport.</summary>
@@ -60,6 +62,18 @@ public sealed class InMemoryTransport : ITransport
         {
             string captured = id;
             Register(id, () => factory(captured) ?? throw new InvalidOperationException($"The client factory returned null for '{captured}'."), isVirtual: true);
+        }
+    }
+
+    /// <summary>Every fault injected so far, in the order injected.</summary>
+    public IReadOnlyList<InjectedFault> InjectedFaults
+    {
+        get
+        {
+            lock (_injected)
+            {
+                return _injected.ToArray();
+            }
         }
     }
 
@@ -160,6 +174,11 @@ public sealed class InMemoryTransport : ITransport
             try
             {
                 T result = await call(client, copy).ConfigureAwait(false);
+                if (result is FitResult fitted)
+                {
+                    result = (T)(object)CorruptIfPlanned(clientId, round, fitted);
+                }
+
                 if (result is FitResult fit)
                 {
                     // Back-pressure: the slot stays taken until the server has consumed (disposed) the update, so at
@@ -170,7 +189,7 @@ public sealed class InMemoryTransport : ITransport
 
                 return result;
             }
-            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (ex is not ClientFailedException && (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested))
             {
                 throw new ClientFailedException(clientId, $"{operation} threw {ex.GetType().Name}: {ex.Message}", ex);
             }
@@ -206,7 +225,7 @@ public sealed class InMemoryTransport : ITransport
             return;
         }
 
-        var random = new DeterministicRandom(DeterministicRandom.Mix(faults.Seed, (ulong)round, DeterministicRandom.HashString(clientId), DeterministicRandom.HashString(operation)));
+        var random = FaultStream(faults, clientId, operation, round);
         double latencyDraw = random.NextDouble();
         double dropoutDraw = random.NextDouble();
         double failureDraw = random.NextDouble();
@@ -218,12 +237,69 @@ public sealed class InMemoryTransport : ITransport
 
         if (dropoutDraw < faults.DropoutProbability)
         {
+            Note(round, clientId, operation, InjectedFaultKind.Dropout);
             await Task.Delay(Timeout.InfiniteTimeSpan, _timeProvider, cancellationToken).ConfigureAwait(false);
         }
 
         if (failureDraw < faults.FailureProbability)
         {
+            Note(round, clientId, operation, InjectedFaultKind.Crash);
             throw new ClientFailedException(clientId, $"injected crash during {operation} in round {round}.");
+        }
+    }
+
+    private FitResult CorruptIfPlanned(string clientId, int round, FitResult result)
+    {
+        FaultInjectionOptions? faults = _options.Faults;
+        if (faults is null || faults.CorruptionProbability <= 0)
+        {
+            return result;
+        }
+
+        var random = FaultStream(faults, clientId, "fit", round);
+        random.NextDouble();
+        random.NextDouble();
+        random.NextDouble();
+        double corruptionDraw = random.NextDouble();
+        if (corruptionDraw >= faults.CorruptionProbability || result.Parameters.Length == 0)
+        {
+            return result;
+        }
+
+        if (corruptionDraw < faults.CorruptionProbability / 2)
+        {
+            // On the wire: flip one bit of the serialized update; the receiver's checksum must catch it.
+            Note(round, clientId, "fit", InjectedFaultKind.CorruptedPayload);
+            var serializer = new BinaryModelSerializer();
+            byte[] bytes = serializer.SerializeToArray(result.Parameters);
+            result.Dispose();
+            int bit = random.Next(bytes.Length * 8);
+            bytes[bit / 8] ^= (byte)(1 << (bit % 8));
+            try
+            {
+                ModelParameters parameters = serializer.Deserialize(bytes);
+                throw new InvalidOperationException($"A flipped bit went unnoticed by the deserializer: {parameters.Length} values read.");
+            }
+            catch (ModelFormatException ex)
+            {
+                throw new ClientFailedException(clientId, $"corrupted payload in round {round}: {ex.Message}", ex);
+            }
+        }
+
+        // In the values: a NaN the server's validation must reject before aggregation.
+        Note(round, clientId, "fit", InjectedFaultKind.CorruptedValues);
+        result.Parameters.Values[random.Next(result.Parameters.Length)] = float.NaN;
+        return result;
+    }
+
+    private static DeterministicRandom FaultStream(FaultInjectionOptions faults, string clientId, string operation, int round) =>
+        new(DeterministicRandom.Mix(faults.Seed, (ulong)round, DeterministicRandom.HashString(clientId), DeterministicRandom.HashString(operation)));
+
+    private void Note(int round, string clientId, string operation, InjectedFaultKind kind)
+    {
+        lock (_injected)
+        {
+            _injected.Add(new InjectedFault(round, clientId, operation, kind));
         }
     }
 
