@@ -1,16 +1,10 @@
-using FederatedSharp.Clients;
-using FederatedSharp.Parameters;
-
 namespace FederatedSharp.Aggregation;
 
 /// <summary>
-/// Reddi et al. 2021, "Adaptive Federated Optimization": the server applies Adam to the pseudo-gradient <c>d = avg - w</c>: <c>m = b1 m + (1 - b1) d</c>, <c>v = b2 v + (1 - b2) d^2</c>, <c>w = w + eta m / (sqrt(v) + tau)</c>, without bias correction (as Flower). Defaults follow Flower: eta 0.1, beta1 0.9, beta2 0.99, tau 1e-9.
-/// The moments m and v are checkpointable state. Memory: O(model) (three model-sized buffers).
+/// FedAdam (Reddi et al. 2021): <see cref="FedOpt"/> with the second-moment rule of Adam: <c>v = b2 v + (1 - b2) d^2</c>, without bias correction (as Flower). Defaults follow Flower: eta 0.1, beta1 0.9, beta2 0.99, tau 1e-9.
 /// </summary>
-public sealed class FedAdam : IStatefulAggregator
+public sealed class FedAdam : FedOpt
 {
-    private readonly AdaptiveServerOptimizer _optimizer;
-
     /// <summary>Creates the strategy.</summary>
     /// <param name="eta">Server learning rate (Flower's <c>eta</c>, default 0.1).</param>
     /// <param name="beta1">First-moment decay (Flower's <c>beta_1</c>, default 0.9).</param>
@@ -18,44 +12,7 @@ public sealed class FedAdam : IStatefulAggregator
     /// <param name="tau">Adaptivity (Flower's <c>tau</c>, default 1e-9).</param>
     /// <exception cref="ArgumentOutOfRangeException">A hyperparameter is out of range.</exception>
     public FedAdam(double eta = 0.1, double beta1 = 0.9, double beta2 = 0.99, double tau = 1e-9)
-    {
-        _optimizer = new AdaptiveServerOptimizer("FedAdam", AdaptiveRule.Adam, eta, beta1, beta2, tau);
-        Eta = eta;
-        Beta1 = beta1;
-        Beta2 = beta2;
-        Tau = tau;
-    }
-
-    /// <summary>Server learning rate.</summary>
-    public double Eta { get; }
-
-    /// <summary>First-moment decay.</summary>
-    public double Beta1 { get; }
-
-    /// <summary>Second-moment decay.</summary>
-    public double Beta2 { get; }
-
-    /// <summary>Adaptivity.</summary>
-    public double Tau { get; }
-
-    /// <inheritdoc />
-    public string Name => "FedAdam";
-
-    /// <inheritdoc />
-    public void ConfigureFit(int round, ConfigRecord config)
+        : base("FedAdam", AdaptiveRule.Adam, eta, beta1, beta2, tau)
     {
     }
-
-    /// <inheritdoc />
-    public IRoundAggregator BeginRound(ModelParameters globalParameters, AggregationContext context)
-    {
-        ArgumentNullException.ThrowIfNull(globalParameters);
-        return _optimizer.BeginRound(globalParameters);
-    }
-
-    /// <inheritdoc />
-    public AggregatorState ExportState() => _optimizer.Export();
-
-    /// <inheritdoc />
-    public void ImportState(AggregatorState state) => _optimizer.Import(state);
 }

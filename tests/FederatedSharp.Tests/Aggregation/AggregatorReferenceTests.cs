@@ -128,7 +128,7 @@ public class AggregatorReferenceTests
 
             case "fedadagrad" or "fedadam" or "fedyogi":
             {
-                dynamic a = aggregator;
+                var a = (FedOpt)aggregator;
                 double eta = a.Eta, b1 = a.Beta1, b2 = a.Beta2, tau = a.Tau;
                 m ??= new double[p];
                 v ??= new double[p];

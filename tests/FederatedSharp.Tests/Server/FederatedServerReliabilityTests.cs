@@ -11,19 +11,15 @@ namespace FederatedSharp.Tests.Server;
 /// <summary>FederatedServer: checkpoint and resume, quarantine, round policies, stopping after repeated failures.</summary>
 public class FederatedServerReliabilityTests
 {
-    private string _directory = null!;
+    private TempDirectory _temp = null!;
+
+    private string Folder => _temp.Path;
 
     [SetUp]
-    public void SetUp() => _directory = Path.Combine(Path.GetTempPath(), "fs-resume-" + Guid.NewGuid().ToString("N"));
+    public void SetUp() => _temp = new TempDirectory("fs-resume-");
 
     [TearDown]
-    public void TearDown()
-    {
-        if (Directory.Exists(_directory))
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-    }
+    public void TearDown() => _temp.Dispose();
 
     private static InMemoryTransport Transport(int clients)
     {
@@ -48,7 +44,7 @@ public class FederatedServerReliabilityTests
                 o.MinFitClients = 2;
                 o.Seed = 99;
             })
-            .UseCheckpointStoreIf(checkpoints, new FileCheckpointStore(_directory))
+            .UseCheckpointStoreIf(checkpoints, new FileCheckpointStore(Folder))
             .Build();
 
     private static void AssertSameHistory(FederatedSharp.Server.History actual, FederatedSharp.Server.History expected)
@@ -143,7 +139,7 @@ public class FederatedServerReliabilityTests
             using FederationResult partial = await Server(transport, new FedAvg(), initial, checkpoints: true, rounds: 3).RunAsync().WithTimeout();
         }
 
-        string newest = new FileCheckpointStore(_directory).ListFiles()[0];
+        string newest = new FileCheckpointStore(Folder).ListFiles()[0];
         byte[] bytes = await File.ReadAllBytesAsync(newest);
         await File.WriteAllBytesAsync(newest, bytes[..^20]);
 

@@ -9,19 +9,15 @@ namespace FederatedSharp.Tests.Server.Checkpoints;
 
 public class FileCheckpointStoreTests
 {
-    private string _directory = null!;
+    private TempDirectory _temp = null!;
+
+    private string Folder => _temp.Path;
 
     [SetUp]
-    public void SetUp() => _directory = Path.Combine(Path.GetTempPath(), "fs-ckpt-" + Guid.NewGuid().ToString("N"));
+    public void SetUp() => _temp = new TempDirectory("fs-ckpt-");
 
     [TearDown]
-    public void TearDown()
-    {
-        if (Directory.Exists(_directory))
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-    }
+    public void TearDown() => _temp.Dispose();
 
     private static FederationCheckpoint Checkpoint(int round, float value)
     {
@@ -36,7 +32,7 @@ public class FileCheckpointStoreTests
     [Test]
     public async Task LoadLatestAsync_AfterSave_RoundTripsEverything()
     {
-        var store = new FileCheckpointStore(_directory);
+        var store = new FileCheckpointStore(Folder);
         using (FederationCheckpoint c = Checkpoint(7, 0.25f))
         {
             await store.SaveAsync(c).WithTimeout();
@@ -55,7 +51,7 @@ public class FileCheckpointStoreTests
                 Assert.That(loaded.AggregatorState.Scalars.GetInt64("steps", 0), Is.EqualTo(7));
                 Assert.That(loaded.ClientState["b"], Is.EqualTo(new ClientHealth(0, 10)));
                 Assert.That(loaded.ConsecutiveFailedRounds, Is.EqualTo(2));
-                Assert.That(Directory.GetFiles(_directory, "*.tmp"), Is.Empty, "no temporary file is left behind");
+                Assert.That(Directory.GetFiles(Folder, "*.tmp"), Is.Empty, "no temporary file is left behind");
             });
         }
     }
@@ -63,7 +59,7 @@ public class FileCheckpointStoreTests
     [Test]
     public async Task SaveAsync_MoreThanKeep_KeepsTheNewest()
     {
-        var store = new FileCheckpointStore(_directory, keep: 2);
+        var store = new FileCheckpointStore(Folder, keep: 2);
         for (int round = 1; round <= 5; round++)
         {
             using FederationCheckpoint c = Checkpoint(round, round);
@@ -78,7 +74,7 @@ public class FileCheckpointStoreTests
     [TestCase("garbage")]
     public async Task LoadLatestAsync_NewestCorrupt_FallsBackToPreviousAndSaysWhy(string damage)
     {
-        var store = new FileCheckpointStore(_directory);
+        var store = new FileCheckpointStore(Folder);
         for (int round = 1; round <= 2; round++)
         {
             using FederationCheckpoint c = Checkpoint(round, round);
@@ -108,7 +104,7 @@ public class FileCheckpointStoreTests
     [Test]
     public async Task LoadLatestAsync_EmptyFolder_ReturnsNull()
     {
-        (FederationCheckpoint? loaded, IReadOnlyList<string> skipped) = await new FileCheckpointStore(_directory).LoadLatestAsync().WithTimeout();
+        (FederationCheckpoint? loaded, IReadOnlyList<string> skipped) = await new FileCheckpointStore(Folder).LoadLatestAsync().WithTimeout();
         Assert.That((loaded, skipped.Count), Is.EqualTo(((FederationCheckpoint?)null, 0)));
     }
 }
