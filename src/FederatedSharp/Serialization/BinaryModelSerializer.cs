@@ -13,14 +13,14 @@ namespace FederatedSharp.Serialization;
 /// offset  size  field
 ///  0      4     magic "FSMP"
 ///  4      2     format version (1)
-///  6      1     element encoding (1 = float32)
+///  6      1     element encoding (1 float32, 2 float16, 3 bfloat16, 4 int8 with a float32 scale per tensor)
 ///  7      1     reserved (0)
 ///  8      4     tensor count T
 /// 12      4     tensor table length H in bytes
 /// 16      H     T x { u16 name length, UTF-8 name, u8 rank, rank x i32 dimension }
 /// 16+H    8     element count N (must equal the table's total)
-/// 24+H    4N    values
-/// 24+H+4N 8     XxHash64 of every preceding byte
+/// 24+H    D     values, tensor by tensor (int8: each tensor's 4-byte scale, then its bytes)
+/// 24+H+D  8     XxHash64 of every preceding byte
 /// </code>
 /// Reading checks every size against <see cref="BinaryModelSerializerOptions"/> before allocating, and reports
 /// truncation, corruption (checksum), oversize and foreign formats with a <see cref="ModelFormatException"/>.
@@ -46,16 +46,23 @@ public sealed class BinaryModelSerializer : IModelSerializer
     }
 
     /// <inheritdoc />
-    public string Format => "fsmp-v1-f32";
+    public string Format => "fsmp-v1-" + _options.Encoding.ToString().ToLowerInvariant();
+
+    /// <summary>The encoding this serializer writes (it reads every encoding).</summary>
+    public ElementEncoding Encoding => _options.Encoding;
 
     /// <summary>The number of bytes <paramref name="parameters"/> take in this format.</summary>
     /// <param name="parameters">The parameters.</param>
+    /// <param name="encoding">The value encoding (default float32).</param>
     /// <returns>The size in bytes.</returns>
-    public static long GetSerializedLength(ModelParameters parameters)
+    public static long GetSerializedLength(ModelParameters parameters, ElementEncoding encoding = ElementEncoding.Float32)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        return PreambleLength + TableLength(parameters.Layout) + 8 + (4L * parameters.Length) + 8;
+        return PreambleLength + TableLength(parameters.Layout) + 8 + DataLength(parameters.Layout, encoding) + 8;
     }
+
+    private static long DataLength(TensorLayout layout, ElementEncoding encoding) =>
+        ((long)ElementCodec.BytesPerValue(encoding) * layout.TotalLength) + ((long)ElementCodec.TensorHeaderBytes(encoding) * layout.Count);
 
     /// <inheritdoc />
     public void Serialize(ModelParameters parameters, IBufferWriter<byte> destination)
@@ -63,17 +70,32 @@ public sealed class BinaryModelSerializer : IModelSerializer
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(destination);
         var hasher = new XxHash64();
-        byte[] header = BuildHeader(parameters.Layout);
+        byte[] header = BuildHeader(parameters.Layout, _options.Encoding);
         Write(destination, header, hasher);
-        ReadOnlySpan<float> values = parameters.Values;
-        while (!values.IsEmpty)
+        ElementEncoding encoding = _options.Encoding;
+        int bytesPerValue = ElementCodec.BytesPerValue(encoding);
+        for (int t = 0; t < parameters.Layout.Count; t++)
         {
-            int count = Math.Min(values.Length, ChunkBytes / 4);
-            Span<byte> target = destination.GetSpan(count * 4)[..(count * 4)];
-            WriteValues(values[..count], target);
-            hasher.Append(target);
-            destination.Advance(count * 4);
-            values = values[count..];
+            ReadOnlySpan<float> values = parameters.GetTensor(t);
+            float scale = 1;
+            if (encoding == ElementEncoding.Int8)
+            {
+                scale = ElementCodec.Int8Scale(values, parameters.Layout.Tensors[t].Name);
+                Span<byte> scaleBytes = destination.GetSpan(4)[..4];
+                BinaryPrimitives.WriteSingleLittleEndian(scaleBytes, scale);
+                hasher.Append(scaleBytes);
+                destination.Advance(4);
+            }
+
+            while (!values.IsEmpty)
+            {
+                int count = Math.Min(values.Length, ChunkBytes / 4);
+                Span<byte> target = destination.GetSpan(count * bytesPerValue)[..(count * bytesPerValue)];
+                ElementCodec.Encode(values[..count], target, encoding, scale);
+                hasher.Append(target);
+                destination.Advance(target.Length);
+                values = values[count..];
+            }
         }
 
         Span<byte> checksum = destination.GetSpan(8)[..8];
@@ -86,7 +108,7 @@ public sealed class BinaryModelSerializer : IModelSerializer
     /// <returns>The bytes.</returns>
     public byte[] SerializeToArray(ModelParameters parameters)
     {
-        var writer = new ArrayBufferWriter<byte>((int)Math.Min(GetSerializedLength(parameters), Array.MaxLength));
+        var writer = new ArrayBufferWriter<byte>((int)Math.Min(GetSerializedLength(parameters, _options.Encoding), Array.MaxLength));
         Serialize(parameters, writer);
         return writer.WrittenSpan.ToArray();
     }
@@ -104,7 +126,7 @@ public sealed class BinaryModelSerializer : IModelSerializer
 
         reader.Advance(PreambleLength);
         hasher.Append(preamble);
-        int tableLength = CheckPreamble(preamble, out int tensorCount);
+        int tableLength = CheckPreamble(preamble, out int tensorCount, out ElementEncoding encoding);
         if (reader.Remaining < tableLength + 8)
         {
             throw Truncated("tensor table", tableLength + 8, reader.Remaining);
@@ -115,20 +137,41 @@ public sealed class BinaryModelSerializer : IModelSerializer
         reader.Advance(table.Length);
         hasher.Append(table);
         TensorLayout layout = ParseTable(table, tensorCount);
-        long dataBytes = 4L * layout.TotalLength;
+        long dataBytes = DataLength(layout, encoding);
         if (reader.Remaining < dataBytes + 8)
         {
             throw Truncated("tensor data and checksum", dataBytes + 8, reader.Remaining);
         }
 
         ModelParameters parameters = ModelParameters.CreateUninitialized(layout);
+        byte[] chunk = ArrayPool<byte>.Shared.Rent(ChunkBytes);
         try
         {
-            Span<byte> target = MemoryMarshal.AsBytes(parameters.Values);
-            reader.TryCopyTo(target);
-            reader.Advance(target.Length);
-            hasher.Append(target);
-            FixEndianness(parameters.Values);
+            int bytesPerValue = ElementCodec.BytesPerValue(encoding);
+            for (int t = 0; t < layout.Count; t++)
+            {
+                float scale = 1;
+                if (encoding == ElementEncoding.Int8)
+                {
+                    reader.TryCopyTo(chunk.AsSpan(0, 4));
+                    reader.Advance(4);
+                    hasher.Append(chunk.AsSpan(0, 4));
+                    scale = ReadScale(chunk, layout.Tensors[t].Name);
+                }
+
+                Span<float> values = parameters.GetTensor(t);
+                while (!values.IsEmpty)
+                {
+                    int count = Math.Min(values.Length, ChunkBytes / 4);
+                    Span<byte> bytes = chunk.AsSpan(0, count * bytesPerValue);
+                    reader.TryCopyTo(bytes);
+                    reader.Advance(bytes.Length);
+                    hasher.Append(bytes);
+                    ElementCodec.Decode(bytes, values[..count], encoding, scale);
+                    values = values[count..];
+                }
+            }
+
             Span<byte> checksum = stackalloc byte[8];
             reader.TryCopyTo(checksum);
             reader.Advance(8);
@@ -145,6 +188,21 @@ public sealed class BinaryModelSerializer : IModelSerializer
             parameters.Dispose();
             throw;
         }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+    }
+
+    private static float ReadScale(byte[] bytes, string tensor)
+    {
+        float scale = BinaryPrimitives.ReadSingleLittleEndian(bytes);
+        if (!float.IsFinite(scale) || scale <= 0)
+        {
+            throw new ModelFormatException($"Corrupt model payload: tensor '{tensor}' has int8 scale {scale}.");
+        }
+
+        return scale;
     }
 
     /// <summary>Reads parameters from a complete payload held in memory.</summary>
@@ -159,20 +217,35 @@ public sealed class BinaryModelSerializer : IModelSerializer
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(destination);
         var hasher = new XxHash64();
-        byte[] header = BuildHeader(parameters.Layout);
+        ElementEncoding encoding = _options.Encoding;
+        byte[] header = BuildHeader(parameters.Layout, encoding);
         hasher.Append(header);
         await destination.WriteAsync(header, cancellationToken).ConfigureAwait(false);
+        int bytesPerValue = ElementCodec.BytesPerValue(encoding);
         byte[] chunk = ArrayPool<byte>.Shared.Rent(ChunkBytes);
         try
         {
-            int offset = 0;
-            while (offset < parameters.Length)
+            for (int t = 0; t < parameters.Layout.Count; t++)
             {
-                int count = Math.Min(parameters.Length - offset, ChunkBytes / 4);
-                WriteValues(parameters.Values.Slice(offset, count), chunk.AsSpan(0, count * 4));
-                hasher.Append(chunk.AsSpan(0, count * 4));
-                await destination.WriteAsync(chunk.AsMemory(0, count * 4), cancellationToken).ConfigureAwait(false);
-                offset += count;
+                int offset = parameters.Layout.GetOffset(t);
+                int end = offset + parameters.Layout.Tensors[t].ElementCount;
+                float scale = 1;
+                if (encoding == ElementEncoding.Int8)
+                {
+                    scale = ElementCodec.Int8Scale(parameters.GetTensor(t), parameters.Layout.Tensors[t].Name);
+                    BinaryPrimitives.WriteSingleLittleEndian(chunk, scale);
+                    hasher.Append(chunk.AsSpan(0, 4));
+                    await destination.WriteAsync(chunk.AsMemory(0, 4), cancellationToken).ConfigureAwait(false);
+                }
+
+                while (offset < end)
+                {
+                    int count = Math.Min(end - offset, ChunkBytes / 4);
+                    ElementCodec.Encode(parameters.Values.Slice(offset, count), chunk, encoding, scale);
+                    hasher.Append(chunk.AsSpan(0, count * bytesPerValue));
+                    await destination.WriteAsync(chunk.AsMemory(0, count * bytesPerValue), cancellationToken).ConfigureAwait(false);
+                    offset += count;
+                }
             }
 
             BinaryPrimitives.WriteUInt64LittleEndian(chunk, hasher.GetCurrentHashAsUInt64());
@@ -192,27 +265,39 @@ public sealed class BinaryModelSerializer : IModelSerializer
         byte[] preamble = new byte[PreambleLength];
         await ReadExactlyAsync(source, preamble, "preamble", cancellationToken).ConfigureAwait(false);
         hasher.Append(preamble);
-        int tableLength = CheckPreamble(preamble, out int tensorCount);
+        int tableLength = CheckPreamble(preamble, out int tensorCount, out ElementEncoding encoding);
         byte[] table = new byte[tableLength + 8];
         await ReadExactlyAsync(source, table, "tensor table", cancellationToken).ConfigureAwait(false);
         hasher.Append(table);
         TensorLayout layout = ParseTable(table, tensorCount);
+        int bytesPerValue = ElementCodec.BytesPerValue(encoding);
 
         ModelParameters parameters = ModelParameters.CreateUninitialized(layout);
         byte[] chunk = ArrayPool<byte>.Shared.Rent(ChunkBytes);
         try
         {
-            int offset = 0;
-            while (offset < parameters.Length)
+            for (int t = 0; t < layout.Count; t++)
             {
-                int count = Math.Min(parameters.Length - offset, ChunkBytes / 4);
-                await ReadExactlyAsync(source, chunk.AsMemory(0, count * 4), "tensor data", cancellationToken).ConfigureAwait(false);
-                hasher.Append(chunk.AsSpan(0, count * 4));
-                chunk.AsSpan(0, count * 4).CopyTo(MemoryMarshal.AsBytes(parameters.Values.Slice(offset, count)));
-                offset += count;
+                float scale = 1;
+                if (encoding == ElementEncoding.Int8)
+                {
+                    await ReadExactlyAsync(source, chunk.AsMemory(0, 4), "tensor scale", cancellationToken).ConfigureAwait(false);
+                    hasher.Append(chunk.AsSpan(0, 4));
+                    scale = ReadScale(chunk, layout.Tensors[t].Name);
+                }
+
+                int offset = layout.GetOffset(t);
+                int end = offset + layout.Tensors[t].ElementCount;
+                while (offset < end)
+                {
+                    int count = Math.Min(end - offset, ChunkBytes / 4);
+                    await ReadExactlyAsync(source, chunk.AsMemory(0, count * bytesPerValue), "tensor data", cancellationToken).ConfigureAwait(false);
+                    hasher.Append(chunk.AsSpan(0, count * bytesPerValue));
+                    ElementCodec.Decode(chunk.AsSpan(0, count * bytesPerValue), parameters.Values.Slice(offset, count), encoding, scale);
+                    offset += count;
+                }
             }
 
-            FixEndianness(parameters.Values);
             await ReadExactlyAsync(source, chunk.AsMemory(0, 8), "checksum", cancellationToken).ConfigureAwait(false);
             VerifyChecksum(hasher, chunk.AsSpan(0, 8));
             return parameters;
@@ -237,7 +322,7 @@ public sealed class BinaryModelSerializer : IModelSerializer
         }
     }
 
-    private int CheckPreamble(ReadOnlySpan<byte> preamble, out int tensorCount)
+    private int CheckPreamble(ReadOnlySpan<byte> preamble, out int tensorCount, out ElementEncoding encoding)
     {
         if (!preamble[..4].SequenceEqual(Magic))
         {
@@ -250,10 +335,12 @@ public sealed class BinaryModelSerializer : IModelSerializer
             throw new ModelFormatException($"Unsupported model format version {version}; this reader supports version {Version}.");
         }
 
-        if (preamble[6] != 1)
+        if (!ElementCodec.IsKnown(preamble[6]))
         {
-            throw new ModelFormatException($"Unsupported element encoding {preamble[6]}; this reader supports 1 (float32).");
+            throw new ModelFormatException($"Unsupported element encoding {preamble[6]}; this reader supports 1 (float32), 2 (float16), 3 (bfloat16), 4 (int8).");
         }
+
+        encoding = (ElementEncoding)preamble[6];
 
         uint count = BinaryPrimitives.ReadUInt32LittleEndian(preamble[8..]);
         uint tableLength = BinaryPrimitives.ReadUInt32LittleEndian(preamble[12..]);
@@ -375,27 +462,27 @@ public sealed class BinaryModelSerializer : IModelSerializer
         int length = 0;
         foreach (TensorSpec t in layout.Tensors)
         {
-            length += 2 + Encoding.UTF8.GetByteCount(t.Name) + 1 + (4 * t.Shape.Count);
+            length += 2 + System.Text.Encoding.UTF8.GetByteCount(t.Name) + 1 + (4 * t.Shape.Count);
         }
 
         return length;
     }
 
-    private static byte[] BuildHeader(TensorLayout layout)
+    private static byte[] BuildHeader(TensorLayout layout, ElementEncoding encoding)
     {
         int tableLength = TableLength(layout);
         byte[] header = new byte[PreambleLength + tableLength + 8];
         Span<byte> span = header;
         Magic.CopyTo(span);
         BinaryPrimitives.WriteUInt16LittleEndian(span[4..], Version);
-        span[6] = 1;
+        span[6] = (byte)encoding;
         span[7] = 0;
         BinaryPrimitives.WriteUInt32LittleEndian(span[8..], (uint)layout.Count);
         BinaryPrimitives.WriteUInt32LittleEndian(span[12..], (uint)tableLength);
         int position = PreambleLength;
         foreach (TensorSpec t in layout.Tensors)
         {
-            int nameLength = Encoding.UTF8.GetBytes(t.Name, span[(position + 2)..]);
+            int nameLength = System.Text.Encoding.UTF8.GetBytes(t.Name, span[(position + 2)..]);
             if (nameLength > ushort.MaxValue)
             {
                 throw new ArgumentException($"Tensor name '{t.Name[..32]}...' is longer than 65,535 UTF-8 bytes.");
@@ -419,25 +506,6 @@ public sealed class BinaryModelSerializer : IModelSerializer
     {
         hasher.Append(bytes);
         destination.Write(bytes);
-    }
-
-    private static void WriteValues(ReadOnlySpan<float> values, Span<byte> destination)
-    {
-        MemoryMarshal.AsBytes(values).CopyTo(destination);
-        if (!BitConverter.IsLittleEndian)
-        {
-            Span<int> asInts = MemoryMarshal.Cast<byte, int>(destination);
-            BinaryPrimitives.ReverseEndianness(asInts, asInts);
-        }
-    }
-
-    private static void FixEndianness(Span<float> values)
-    {
-        if (!BitConverter.IsLittleEndian)
-        {
-            Span<int> asInts = MemoryMarshal.Cast<float, int>(values);
-            BinaryPrimitives.ReverseEndianness(asInts, asInts);
-        }
     }
 
     private static ModelFormatException Truncated(string part, long expected, long available) =>

@@ -3,6 +3,12 @@ namespace FederatedSharp.Serialization;
 /// <summary>Limits applied by <see cref="BinaryModelSerializer"/> before it allocates anything.</summary>
 public sealed class BinaryModelSerializerOptions
 {
+    /// <summary>
+    /// The encoding written (default <see cref="ElementEncoding.Float32"/>, lossless); float16/bfloat16 halve the bytes,
+    /// int8 quarters them. Every encoding is read whatever this says.
+    /// </summary>
+    public ElementEncoding Encoding { get; set; } = ElementEncoding.Float32;
+
     /// <summary>Largest accepted number of parameters (default: the largest .NET array, 2,147,483,591).</summary>
     public long MaxParameterCount { get; set; } = Array.MaxLength;
 
@@ -28,5 +34,9 @@ public sealed class BinaryModelSerializerOptions
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxHeaderBytes, nameof(MaxHeaderBytes));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxNameBytes, nameof(MaxNameBytes));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxRank, nameof(MaxRank));
+        if (!Enum.IsDefined(Encoding))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Encoding), Encoding, "Unknown element encoding.");
+        }
     }
 }
