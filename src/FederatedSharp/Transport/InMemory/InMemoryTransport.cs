@@ -23,6 +23,8 @@ public sealed class InMemoryTransport : ITransport
     private readonly object _waitersGate = new();
     private readonly List<(int Minimum, TaskCompletionSource Completion)> _waiters = new();
     private readonly List<InjectedFault> _injected = new();
+    private long _bytesSent;
+    private long _bytesReceived;
     private bool _disposed;
 
     /// <summary>Creates an empty transport.</summary>
@@ -64,6 +66,12 @@ public sealed class InMemoryTransport : ITransport
             Register(id, () => factory(captured) ?? throw new InvalidOperationException($"The client factory returned null for '{captured}'."), isVirtual: true);
         }
     }
+
+    /// <summary>Bytes of models sent to clients through <see cref="InMemoryTransportOptions.WireSerializer"/> (0 without one).</summary>
+    public long BytesSent => Interlocked.Read(ref _bytesSent);
+
+    /// <summary>Bytes of updates received from clients through <see cref="InMemoryTransportOptions.WireSerializer"/> (0 without one).</summary>
+    public long BytesReceived => Interlocked.Read(ref _bytesReceived);
 
     /// <summary>Every fault injected so far, in the order injected.</summary>
     public IReadOnlyList<InjectedFault> InjectedFaults
@@ -170,13 +178,13 @@ public sealed class InMemoryTransport : ITransport
             await InjectFaultsAsync(clientId, operation, round, cancellationToken).ConfigureAwait(false);
             IClient client = registration.Create();
             bool release = registration.IsVirtual;
-            using ModelParameters copy = global.Clone();
+            using ModelParameters copy = OverTheWire(global, ref _bytesSent);
             try
             {
                 T result = await call(client, copy).ConfigureAwait(false);
                 if (result is FitResult fitted)
                 {
-                    result = (T)(object)CorruptIfPlanned(clientId, round, fitted);
+                    result = (T)(object)CorruptIfPlanned(clientId, round, Receive(fitted));
                 }
 
                 if (result is FitResult fit)
@@ -290,6 +298,33 @@ public sealed class InMemoryTransport : ITransport
         Note(round, clientId, "fit", InjectedFaultKind.CorruptedValues);
         result.Parameters.Values[random.Next(result.Parameters.Length)] = float.NaN;
         return result;
+    }
+
+    private ModelParameters OverTheWire(ModelParameters parameters, ref long counter)
+    {
+        IModelSerializer? wire = _options.WireSerializer;
+        if (wire is null)
+        {
+            return parameters.Clone();
+        }
+
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        wire.Serialize(parameters, buffer);
+        Interlocked.Add(ref counter, buffer.WrittenCount);
+        return wire.Deserialize(new System.Buffers.ReadOnlySequence<byte>(buffer.WrittenMemory));
+    }
+
+    private FitResult Receive(FitResult result)
+    {
+        if (_options.WireSerializer is null)
+        {
+            return result;
+        }
+
+        using (result)
+        {
+            return new FitResult(OverTheWire(result.Parameters, ref _bytesReceived), result.ExampleCount, result.Metrics);
+        }
     }
 
     private static DeterministicRandom FaultStream(FaultInjectionOptions faults, string clientId, string operation, int round) =>

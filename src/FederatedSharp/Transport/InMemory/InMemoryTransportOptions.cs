@@ -10,6 +10,15 @@ public sealed class InMemoryTransportOptions
     /// </summary>
     public int MaxConcurrency { get; set; } = Environment.ProcessorCount;
 
+    /// <summary>
+    /// When set, every model crossing the transport (the global model to each client, each client's update back) is
+    /// serialized with it and deserialized again, as over a network: lossy encodings (for example
+    /// <see cref="Serialization.BinaryModelSerializer"/> with float16 or int8) then act on the federation exactly as they
+    /// would on the wire, and <see cref="InMemoryTransport.BytesSent"/>/<see cref="InMemoryTransport.BytesReceived"/> count
+    /// the bytes. Null (default) passes copies without serializing.
+    /// </summary>
+    public Serialization.IModelSerializer? WireSerializer { get; set; }
+
     /// <summary>Seeded fault injection (latency, drop-outs, exceptions); null for none (the default).</summary>
     public FaultInjectionOptions? Faults { get; set; }
 

@@ -208,6 +208,26 @@ public class InMemoryTransportTests
         Assert.That(async () => await call.WithTimeout(), Throws.InstanceOf<OperationCanceledException>());
     }
 
+    [TestCase(FederatedSharp.Serialization.ElementEncoding.Float32)]
+    [TestCase(FederatedSharp.Serialization.ElementEncoding.Float16)]
+    [TestCase(FederatedSharp.Serialization.ElementEncoding.Int8)]
+    public async Task FitAsync_WireSerializer_ModelsCrossTheWireEncodedAndBytesAreCounted(FederatedSharp.Serialization.ElementEncoding encoding)
+    {
+        var serializer = new FederatedSharp.Serialization.BinaryModelSerializer(new FederatedSharp.Serialization.BinaryModelSerializerOptions { Encoding = encoding });
+        await using var transport = new InMemoryTransport(new InMemoryTransportOptions { WireSerializer = serializer });
+        transport.AddClient("a", new ShiftClient(0, 1));
+        using ModelParameters global = TestModels.Random(TestModels.SmallLayout, 3);
+        using FitResult result = await transport.GetConnection("a").FitAsync(Instructions(global)).WithTimeout();
+
+        long size = FederatedSharp.Serialization.BinaryModelSerializer.GetSerializedLength(global, encoding);
+        float maxError = result.Parameters.Values.ToArray().Zip(global.Values.ToArray(), (x, y) => Math.Abs(x - y)).Max();
+        Assert.Multiple(() =>
+        {
+            Assert.That((transport.BytesSent, transport.BytesReceived), Is.EqualTo((size, size)));
+            Assert.That(maxError, encoding == FederatedSharp.Serialization.ElementEncoding.Float32 ? Is.Zero : Is.GreaterThan(0f).And.LessThan(0.02f));
+        });
+    }
+
     [Test]
     public void Constructor_InvalidFaultProbability_Throws()
     {
