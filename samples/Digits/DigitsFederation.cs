@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.IO.Compression;
+using FederatedSharp.Aggregation;
+using FederatedSharp.Clients;
+using FederatedSharp.Parameters;
+using FederatedSharp.Serialization;
+using FederatedSharp.Server;
+using FederatedSharp.Simulation;
+using FederatedSharp.TorchSharp.Training;
+using FederatedSharp.Transport.InMemory;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Digits;
+
+/// <summary>Settings of a Digits federation.</summary>
+public sealed class DigitsOptions
+{
+    public string Strategy { get; set; } = "fedavg";
+
+    public int Rounds { get; set; } = 50;
+
+    public int Clients { get; set; } = 20;
+
+    public double Alpha { get; set; } = 0.5;
+
+    public double FractionFit { get; set; } = 0.5;
+
+    public int LocalSteps { get; set; } = 20;
+
+    public int BatchSize { get; set; } = 16;
+
+    public double LearningRate { get; set; } = 0.05;
+
+    public ulong Seed { get; set; } = 1;
+
+    /// <summary>Wire encoding of every model exchanged (null: no serialization).</summary>
+    public ElementEncoding? Encoding { get; set; }
+
+    public string? DataDirectory { get; set; }
+}
+
+/// <summary>Accuracy per round and what the wire carried.</summary>
+public sealed record DigitsResult(string Strategy, IReadOnlyList<double> Accuracy, double FinalAccuracy, long BytesSent, long BytesReceived, TimeSpan Elapsed);
+
+/// <summary>The 8x8 digits split over clients by a Dirichlet(alpha) label partition, a small CNN trained with FederatedSharp.</summary>
+public static class DigitsFederation
+{
+    public sealed record DataSplit(float[] TrainX, long[] TrainY, float[] TestX, long[] TestY);
+
+    public static DataSplit Load(ulong seed, string? directory = null)
+    {
+        string path = Path.Combine(directory ?? Path.Combine(AppContext.BaseDirectory, "data"), "digits.csv.gz");
+        using var gzip = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);
+        using var reader = new StreamReader(gzip);
+        var x = new List<float[]>();
+        var y = new List<long>();
+        while (reader.ReadLine() is { Length: > 0 } line)
+        {
+            int[] cells = line.Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray();
+            x.Add(cells.Take(64).Select(v => v / 16f).ToArray());
+            y.Add(cells[64]);
+        }
+
+        // A seeded 80/20 train/test split.
+        int[] order = Enumerable.Range(0, x.Count).ToArray();
+        new DeterministicRandom(seed).ShuffleInPlace(order.AsSpan());
+        int trainCount = x.Count * 4 / 5;
+        int[] train = order[..trainCount];
+        int[] test = order[trainCount..];
+        return new DataSplit(
+            train.SelectMany(i => x[i]).ToArray(), train.Select(i => y[i]).ToArray(),
+            test.SelectMany(i => x[i]).ToArray(), test.Select(i => y[i]).ToArray());
+    }
+
+    public static nn.Module<Tensor, Tensor> CreateModel() => nn.Sequential(
+        ("conv1", nn.Conv2d(1, 16, 3, padding: 1)), ("relu1", nn.ReLU()), ("pool1", nn.MaxPool2d(2)),
+        ("conv2", nn.Conv2d(16, 32, 3, padding: 1)), ("relu2", nn.ReLU()), ("pool2", nn.MaxPool2d(2)),
+        ("flatten", nn.Flatten()), ("fc", nn.Linear(32 * 2 * 2, 10)));
+
+    public static IAggregator CreateStrategy(string name) => name.ToLowerInvariant() switch
+    {
+        "fedprox" => new FedProx(0.01),
+        "fedadam" => new FedAdam(eta: 0.01, beta1: 0.9, beta2: 0.99, tau: 1e-3),
+        _ => Aggregators.Create(name),
+    };
+
+    public static TorchTrainerClient CreateClient(DataSplit data, int[] indices, DigitsOptions options, int index)
+    {
+        torch.random.manual_seed(index);
+        return new TorchTrainerClient(new TorchTrainerOptions
+        {
+            Module = CreateModel(),
+            Train = TorchDataSet.FromClassification(indices.SelectMany(i => data.TrainX.AsSpan(i * 64, 64).ToArray()).ToArray(), new long[] { 1, 8, 8 }, indices.Select(i => data.TrainY[i]).ToArray()),
+            Loss = nn.CrossEntropyLoss().forward,
+            LearningRate = options.LearningRate,
+            BatchSize = options.BatchSize,
+            LocalSteps = options.LocalSteps,
+            Seed = options.Seed + (ulong)index,
+            Metrics = { ["accuracy"] = TorchMetrics.MulticlassAccuracy() },
+        });
+    }
+
+    public static async Task<DigitsResult> RunAsync(DigitsOptions options, IProgress<(int Round, double Accuracy)>? progress = null, CancellationToken cancellationToken = default)
+    {
+        torch.set_num_threads(1);
+        DataSplit data = Load(options.Seed, options.DataDirectory);
+        IReadOnlyList<int[]> partition = DirichletPartitioner.Partition(data.TrainY.Select(l => (int)l).ToArray(), options.Clients, options.Alpha, options.Seed, minPartitionSize: 10);
+        var clients = partition.Select((indices, i) => CreateClient(data, indices, options, i)).ToList();
+        using TorchDataSet test = TorchDataSet.FromClassification(data.TestX, new long[] { 1, 8, 8 }, data.TestY);
+        torch.random.manual_seed((long)options.Seed);
+        using TorchTrainerClient evaluator = CreateClient(data, partition[0], options, 0);
+        using ModelParameters initial = new FederatedSharp.TorchSharp.TorchModelAdapter(CreateModel()).ToParameters();
+
+        var wire = options.Encoding is { } encoding ? new BinaryModelSerializer(new BinaryModelSerializerOptions { Encoding = encoding }) : null;
+        await using var transport = new InMemoryTransport(new InMemoryTransportOptions { MaxConcurrency = 2, WireSerializer = wire });
+        for (int i = 0; i < clients.Count; i++)
+        {
+            transport.AddClient(FederatedSimulation.ClientId(i), clients[i]);
+        }
+
+        var accuracy = new List<double>();
+        var stopwatch = Stopwatch.StartNew();
+        try
+        {
+            FederatedServer server = new FederatedServerBuilder()
+                .UseTransport(transport)
+                .UseAggregator(CreateStrategy(options.Strategy))
+                .WithInitialParameters(initial)
+                .Configure(o =>
+                {
+                    o.Rounds = options.Rounds;
+                    o.FractionFit = options.FractionFit;
+                    o.MinAvailableClients = options.Clients;
+                    o.FractionEvaluate = 0;
+                    o.Seed = options.Seed;
+                })
+                .WithCentralizedEvaluation((round, parameters, ct) =>
+                {
+                    EvaluateResult r = evaluator.Evaluate(parameters, test);
+                    accuracy.Add(r.Metrics["accuracy"].AsDouble());
+                    progress?.Report((round, accuracy[^1]));
+                    return Task.FromResult(r);
+                })
+                .Build();
+            using FederationResult result = await server.RunAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            return new DigitsResult(options.Strategy, accuracy, accuracy[^1], transport.BytesSent, transport.BytesReceived, stopwatch.Elapsed);
+        }
+        finally
+        {
+            foreach (TorchTrainerClient c in clients)
+            {
+                c.Dispose();
+            }
+        }
+    }
+}
