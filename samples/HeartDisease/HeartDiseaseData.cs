@@ -11,7 +11,7 @@ public sealed record Centre(int Index, string Name, float[] TrainFeatures, float
 }
 
 /// <summary>All four centres plus FLamby's pooled test set (every test row, standardised with the statistics of all train rows together).</summary>
-public sealed record HeartDiseaseDataSet(IReadOnlyList<Centre> Centres, float[] PooledTestFeatures, float[] PooledTestLabels);
+public sealed record HeartDiseaseDataSet(IReadOnlyList<Centre> Centres, float[] PooledTestFeatures, float[] PooledTestLabels, float[] PooledTrainFeatures, float[] PooledTrainLabels);
 
 /// <summary>
 /// Loads FLamby's Fed-Heart-Disease: the four UCI "processed" files, FLamby's preprocessing (drop slope/ca/thal, drop
@@ -37,6 +37,7 @@ public static class HeartDiseaseData
         var allTrain = new List<double[]>();
         var allTest = new List<double[]>();
         var allTestLabels = new List<float>();
+        var allTrainLabels = new List<float>();
         directory ??= DefaultDirectory;
         Dictionary<(int Centre, int RawLine), string> split = LoadSplit(Path.Combine(directory, "flamby_split_reproduced.csv"));
         var centres = new List<Centre>();
@@ -77,12 +78,14 @@ public static class HeartDiseaseData
             (double[] mean, double[] std) = Statistics(trainX);
             centres.Add(new Centre(c, CentreNames[c], Standardise(trainX, mean, std), trainY.ToArray(), Standardise(testX, mean, std), testY.ToArray()));
             allTrain.AddRange(trainX);
+            allTrainLabels.AddRange(trainY);
             allTest.AddRange(testX);
             allTestLabels.AddRange(testY);
         }
 
         (double[] pooledMean, double[] pooledStd) = Statistics(allTrain);
-        return new HeartDiseaseDataSet(centres, Standardise(allTest, pooledMean, pooledStd), allTestLabels.ToArray());
+        return new HeartDiseaseDataSet(centres, Standardise(allTest, pooledMean, pooledStd), allTestLabels.ToArray(),
+            Standardise(allTrain, pooledMean, pooledStd), allTrainLabels.ToArray());
     }
 
     // age, sex, trestbps, chol, fbs, thalach, exang, oldpeak, cp_2, cp_3, cp_4, restecg_1, restecg_2
