@@ -262,6 +262,7 @@ public sealed partial class FederatedServer
         ModelParameters next = global;
         int aggregated;
         string? failureReason = null;
+        ConfigRecord aggregatorMetrics = ConfigRecord.Empty;
         using (IRoundAggregator accumulator = _aggregator.BeginRound(global, new AggregationContext(round, fitClients.Count, connected.Count)))
         using (var roundCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
@@ -370,6 +371,7 @@ public sealed partial class FederatedServer
                 try
                 {
                     next = accumulator.Complete();
+                    aggregatorMetrics = (accumulator as IReportingRoundAggregator)?.GetRoundMetrics() ?? ConfigRecord.Empty;
                 }
                 catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
                 {
@@ -440,6 +442,7 @@ public sealed partial class FederatedServer
             FitClients = fitClients,
             AggregatedUpdates = succeeded ? aggregated : 0,
             FitMetrics = MetricsAggregation.WeightedAverage(fitMetrics),
+            AggregatorMetrics = aggregatorMetrics,
             EvaluateClients = evaluateClients,
             DistributedLoss = loss,
             DistributedMetrics = distributed,

@@ -23,6 +23,9 @@ public sealed class RoundRecord
     /// <summary>Example-weighted mean of the clients' training metrics.</summary>
     public required ConfigRecord FitMetrics { get; init; }
 
+    /// <summary>Figures reported by the strategy for this round (for example <c>dp_epsilon</c>); empty for most strategies.</summary>
+    public ConfigRecord AggregatorMetrics { get; init; } = ConfigRecord.Empty;
+
     /// <summary>The clients asked to evaluate.</summary>
     public required IReadOnlyList<string> EvaluateClients { get; init; }
 

@@ -23,6 +23,7 @@ internal static class HistoryJson
                 WriteStrings(w, "fitClients", r.FitClients);
                 w.WriteNumber("aggregatedUpdates", r.AggregatedUpdates);
                 WriteRecord(w, "fitMetrics", r.FitMetrics);
+                WriteRecord(w, "aggregatorMetrics", r.AggregatorMetrics);
                 WriteStrings(w, "evaluateClients", r.EvaluateClients);
                 WriteDouble(w, "distributedLoss", r.DistributedLoss);
                 WriteRecord(w, "distributedMetrics", r.DistributedMetrics);
@@ -66,6 +67,7 @@ internal static class HistoryJson
                 FitClients = ReadStrings(r.GetProperty("fitClients")),
                 AggregatedUpdates = r.GetProperty("aggregatedUpdates").GetInt32(),
                 FitMetrics = ReadRecord(r.GetProperty("fitMetrics")),
+                AggregatorMetrics = ReadRecord(r.GetProperty("aggregatorMetrics")),
                 EvaluateClients = ReadStrings(r.GetProperty("evaluateClients")),
                 DistributedLoss = ReadDouble(r.GetProperty("distributedLoss")),
                 DistributedMetrics = ReadRecord(r.GetProperty("distributedMetrics")),
