@@ -66,6 +66,24 @@ public static class GettingStarted
         return provider.GetRequiredService<FederatedServer>();
     }
 
+    public static FederatedServer DifferentialPrivacy(InMemoryTransport transport, ModelParameters initial)
+    {
+        // snippet: dp-fedavg
+        var dp = new FederatedSharp.Privacy.DpFedAvg(new FederatedSharp.Privacy.DpFedAvgOptions
+        {
+            NoiseMultiplier = 1.1, ClipNorm = 0.5, TotalClients = 100, Delta = 1e-5, Seed = 42,
+        });
+        FederatedServer server = new FederatedServerBuilder()
+            .UseTransport(transport)
+            .UseAggregator(dp)
+            .WithInitialParameters(initial)
+            .Configure(o => { o.Rounds = 50; o.FractionFit = 0.1; })
+            .Build();
+        // after the run: history.Rounds[i].AggregatorMetrics["dp_epsilon"], or dp.Epsilon(1e-5)
+        // end snippet
+        return server;
+    }
+
     public static FederatedServer Checkpoints(InMemoryTransport transport, ModelParameters initial)
     {
         // snippet: checkpoints
