@@ -261,6 +261,19 @@ public sealed class SafetensorsSerializer : IModelSerializer
 
     private (TensorLayout Layout, ElementEncoding[] DTypes, long DataLength) ParseHeader(byte[] header)
     {
+        try
+        {
+            return ParseHeaderCore(header);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or FormatException or OverflowException)
+        {
+            // For example names that are not valid UTF-8, or values of the wrong JSON kind.
+            throw new ModelFormatException($"Corrupt safetensors header: {ex.Message}");
+        }
+    }
+
+    private (TensorLayout Layout, ElementEncoding[] DTypes, long DataLength) ParseHeaderCore(byte[] header)
+    {
         JsonDocument document;
         try
         {
