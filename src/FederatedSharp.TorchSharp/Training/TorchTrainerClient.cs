@@ -24,6 +24,7 @@ public sealed class TorchTrainerClient : IClient, IDisposable
     private readonly bool _ownsData;
     private readonly BinaryModelSerializer _serializer = new();
     private float[]? _controlVariate;
+    private readonly FederatedSharp.Privacy.RdpAccountant _dpAccountant = new();
     private bool _disposed;
 
     /// <summary>Creates the client.</summary>
@@ -199,6 +200,22 @@ public sealed class TorchTrainerClient : IClient, IDisposable
             Tensor x = train.Features.index_select(0, index);
             Tensor y = train.Targets.index_select(0, index);
             optimizer.zero_grad();
+            if (_options.DpSgd is { } dp)
+            {
+                lossSum += PrivateGradients(dp, parameters, x, y, anchors, mu, instructions.Round, step);
+                if (corrections is not null)
+                {
+                    using var noGradCorrection = torch.no_grad();
+                    for (int i = 0; i < parameters.Length; i++)
+                    {
+                        parameters[i].grad?.add_(corrections[i]);
+                    }
+                }
+
+                optimizer.step();
+                continue;
+            }
+
             Tensor loss = _options.Loss!(_module.forward(x), y);
             lossSum += loss.item<float>();
             if (anchors is not null)
@@ -228,12 +245,96 @@ public sealed class TorchTrainerClient : IClient, IDisposable
 
         ModelParameters result = _adapter.ToParameters();
         metrics[ConfigKeys.TrainLoss] = lossSum / steps;
+        if (_options.DpSgd is { } dpOptions)
+        {
+            // Batches are drawn without replacement; the accountant treats them as Poisson samples of rate B / n, the
+            // usual approximation (Opacus does the same for shuffled loaders).
+            if (dpOptions.NoiseMultiplier > 0)
+            {
+                _dpAccountant.Step(Math.Min(1.0, (double)batchSize / train.Count), dpOptions.NoiseMultiplier, steps);
+                metrics["dpsgd_epsilon"] = _dpAccountant.GetPrivacySpent(dpOptions.Delta).Epsilon;
+            }
+            else
+            {
+                metrics["dpsgd_epsilon"] = double.PositiveInfinity; // clipping without noise gives no DP guarantee
+            }
+        }
+
         if (serverControl is not null)
         {
             metrics[ConfigKeys.ScaffoldControlDelta] = ConfigValue.FromBytes(UpdateControlVariate(serverControl, instructions.Parameters.Values, result.Values, steps, lr));
         }
 
         return new FitResult(result, train.Count, metrics.Freeze());
+    }
+
+    // DP-SGD step: per-example gradients (one backward pass per example), each clipped to C, summed, noised with
+    // N(0, (z C)^2) per coordinate, averaged over the batch, and left in the parameters' grad for the optimizer.
+    private double PrivateGradients(DpSgdOptions dp, Parameter[] parameters, Tensor x, Tensor y, Tensor[]? anchors, double mu, int round, long step)
+    {
+        long batch = x.shape[0];
+        Tensor[] sums = parameters.Select(p => torch.zeros_like(p)).ToArray();
+        double lossSum = 0;
+        for (long j = 0; j < batch; j++)
+        {
+            using var exampleScope = torch.NewDisposeScope();
+            foreach (Parameter p in parameters)
+            {
+                p.grad?.zero_();
+            }
+
+            Tensor loss = _options.Loss!(_module.forward(x.narrow(0, j, 1)), y.narrow(0, j, 1));
+            lossSum += loss.item<float>();
+            if (anchors is not null)
+            {
+                Tensor proximal = torch.zeros(1);
+                for (int i = 0; i < parameters.Length; i++)
+                {
+                    proximal = proximal + (parameters[i] - anchors[i]).square().sum();
+                }
+
+                loss = loss + (proximal * (mu / 2));
+            }
+
+            loss.backward();
+            using var noGrad = torch.no_grad();
+            double squared = 0;
+            foreach (Parameter p in parameters)
+            {
+                if (p.grad is { } g)
+                {
+                    squared += g.square().sum().item<float>();
+                }
+            }
+
+            double factor = Math.Min(1.0, dp.MaxGradNorm / (Math.Sqrt(squared) + 1e-12));
+            for (int i = 0; i < parameters.Length; i++)
+            {
+                if (parameters[i].grad is { } g)
+                {
+                    sums[i].add_(g * factor);
+                }
+            }
+        }
+
+        using (torch.no_grad())
+        {
+            var random = new DeterministicRandom(DeterministicRandom.Mix(dp.Seed, _options.Seed, (ulong)round, (ulong)step));
+            double std = dp.NoiseMultiplier * dp.MaxGradNorm;
+            for (int i = 0; i < parameters.Length; i++)
+            {
+                float[] noise = new float[sums[i].numel()];
+                for (int k = 0; k < noise.Length; k++)
+                {
+                    noise[k] = (float)MathNet.Numerics.Distributions.Normal.Sample(random, 0, std);
+                }
+
+                Tensor noisy = (sums[i] + torch.tensor(noise, sums[i].shape)) / batch;
+                parameters[i].grad?.copy_(noisy);
+            }
+        }
+
+        return lossSum / batch;
     }
 
     /// <summary>The client's SCAFFOLD control variate c_i (a copy), or null before its first SCAFFOLD round.</summary>

@@ -43,6 +43,13 @@ public sealed class TorchTrainerOptions
     /// <summary>Seed of the batch order; the order of round r is a pure function of (seed, r), so runs replay exactly.</summary>
     public ulong Seed { get; set; }
 
+    /// <summary>
+    /// DP-SGD (Abadi et al. 2016): clip every example's gradient to <see cref="DpSgdOptions.MaxGradNorm"/>, add Gaussian
+    /// noise of standard deviation <c>NoiseMultiplier x MaxGradNorm</c> to the batch's sum, then average; null (default)
+    /// trains without it.
+    /// </summary>
+    public DpSgdOptions? DpSgd { get; set; }
+
     /// <summary>Evaluation metrics by name, each a function of (output, target); for example <see cref="TorchMetrics.BinaryAccuracy"/>.</summary>
     public IDictionary<string, Func<Tensor, Tensor, double>> Metrics { get; } = new Dictionary<string, Func<Tensor, Tensor, double>>(StringComparer.Ordinal);
 
@@ -78,4 +85,20 @@ public sealed class TorchTrainerOptions
             throw new ArgumentException("The training set is empty.");
         }
     }
+}
+
+/// <summary>DP-SGD settings of <see cref="TorchTrainerOptions.DpSgd"/>.</summary>
+public sealed class DpSgdOptions
+{
+    /// <summary>Per-example gradient L2 bound C (default 1.0).</summary>
+    public double MaxGradNorm { get; set; } = 1.0;
+
+    /// <summary>z: noise standard deviation in units of C (default 1.0).</summary>
+    public double NoiseMultiplier { get; set; } = 1.0;
+
+    /// <summary>The delta at which the client reports its cumulative epsilon as the fit metric <c>dpsgd_epsilon</c> (default 1e-5).</summary>
+    public double Delta { get; set; } = 1e-5;
+
+    /// <summary>Seed of the noise.</summary>
+    public ulong Seed { get; set; }
 }

@@ -25,11 +25,12 @@ public class TorchTrainerClientTests
         return TorchDataSet.FromArrays(x, 2, y);
     }
 
-    private static TorchTrainerClient Client(int steps = 50, double mu = 0, double lr = 0.5)
+    private static TorchTrainerClient Client(int steps = 50, double mu = 0, double lr = 0.5, DpSgdOptions? dp = null)
     {
         torch.random.manual_seed(1);
         return new TorchTrainerClient(new TorchTrainerOptions
         {
+            DpSgd = dp,
             Module = nn.Sequential(("fc", nn.Linear(2, 1)), ("sigmoid", nn.Sigmoid())),
             Train = Data(200, 1),
             Test = Data(100, 2),
@@ -208,6 +209,44 @@ public class TorchTrainerClientTests
         EvaluateResult atZero = client.Evaluate(zero, null);
         Assert.That(fit.Metrics.GetDouble(ConfigKeys.InitialLoss, -1), Is.EqualTo(Math.Log(2)).Within(1e-5), "a zero logistic model predicts 0.5: BCE = ln 2");
         Assert.That(atZero.Loss, Is.GreaterThan(0));
+    }
+
+    [Test]
+    public async Task FitAsync_DpSgdWithoutNoiseOrClipping_MatchesPlainSgd()
+    {
+        using TorchTrainerClient plain = Client(steps: 10);
+        using TorchTrainerClient dp = Client(steps: 10, dp: new DpSgdOptions { MaxGradNorm = 1e9, NoiseMultiplier = 0 });
+        using ModelParameters zero = ModelParameters.Create(plain.Layout);
+        using FitResult a = await plain.FitAsync(new FitInstructions(1, zero, ConfigRecord.Empty));
+        using FitResult b = await dp.FitAsync(new FitInstructions(1, zero, ConfigRecord.Empty));
+        Assert.That(b.Parameters.Values.ToArray(), Is.EqualTo(a.Parameters.Values.ToArray()).Within(1e-5), "the mean of per-example gradients is the batch gradient");
+    }
+
+    [Test]
+    public async Task FitAsync_DpSgdClipping_BoundsEveryStep()
+    {
+        // One step with lr 0.5 and per-example gradients clipped to 0.01: the mean gradient has norm <= 0.01.
+        using TorchTrainerClient dp = Client(steps: 1, dp: new DpSgdOptions { MaxGradNorm = 0.01, NoiseMultiplier = 0 });
+        using ModelParameters zero = ModelParameters.Create(dp.Layout);
+        using FitResult r = await dp.FitAsync(new FitInstructions(1, zero, ConfigRecord.Empty));
+        double norm = Math.Sqrt(r.Parameters.Values.ToArray().Sum(v => (double)v * v));
+        Assert.That(norm, Is.LessThanOrEqualTo((0.5 * 0.01) + 1e-7).And.GreaterThan(0));
+    }
+
+    [Test]
+    public async Task FitAsync_DpSgd_ReportsGrowingEpsilon()
+    {
+        using TorchTrainerClient dp = Client(steps: 5, dp: new DpSgdOptions { MaxGradNorm = 1, NoiseMultiplier = 1.1 });
+        using ModelParameters zero = ModelParameters.Create(dp.Layout);
+        using FitResult first = await dp.FitAsync(new FitInstructions(1, zero, ConfigRecord.Empty));
+        using FitResult second = await dp.FitAsync(new FitInstructions(2, zero, ConfigRecord.Empty));
+        var accountant = new FederatedSharp.Privacy.RdpAccountant();
+        accountant.Step(8.0 / 200, 1.1, 10);
+        Assert.Multiple(() =>
+        {
+            Assert.That(second.Metrics.GetDouble("dpsgd_epsilon", 0), Is.GreaterThan(first.Metrics.GetDouble("dpsgd_epsilon", 0)));
+            Assert.That(second.Metrics.GetDouble("dpsgd_epsilon", 0), Is.EqualTo(accountant.GetPrivacySpent(1e-5).Epsilon).Within(1e-9));
+        });
     }
 
     [Test]
