@@ -5,6 +5,7 @@ using FederatedSharp.Parameters;
 using FederatedSharp.Server;
 using FederatedSharp.Server.Checkpoints;
 using FederatedSharp.Simulation;
+using FederatedSharp.TorchSharp.Tests.TestUtilities;
 using FederatedSharp.TorchSharp.Training;
 using FederatedSharp.Transport.InMemory;
 using TorchSharp;
@@ -180,46 +181,9 @@ public class FederatedServerChaosTests
 
     private static TorchDataSet Test(float[] x, float[] y) => _test ??= TorchDataSet.FromArrays(x, Features, y);
 
-    private static TorchTrainerClient CreateClient(int index)
-    {
-        (float[] x, float[] y) = Synthetic(40 + (index * 7 % 80), (ulong)index, shift: (index % 5) - 2);
-        torch.random.manual_seed(index);
-        return new TorchTrainerClient(new TorchTrainerOptions
-        {
-            Module = torch.nn.Sequential(("fc", torch.nn.Linear(Features, 1)), ("sigmoid", torch.nn.Sigmoid())),
-            Train = TorchDataSet.FromArrays(x, Features, y),
-            Loss = torch.nn.BCELoss().forward,
-            LearningRate = 0.05,
-            BatchSize = 8,
-            LocalSteps = 20,
-            Seed = (ulong)index,
-            Metrics = { ["accuracy"] = TorchMetrics.BinaryAccuracy() },
-        });
-    }
+    private static TorchTrainerClient CreateClient(int index) => SyntheticHeartData.Client(index);
 
-    // Heart-Disease-like data: 13 standardised features, a logistic ground truth, and per-client covariate shift.
-    private static (float[] X, float[] Y) Synthetic(int n, ulong seed, double shift)
-    {
-        var truth = new DeterministicRandom(12345);
-        double[] w = Enumerable.Range(0, Features).Select(_ => (truth.NextDouble() * 2) - 1).ToArray();
-        var random = new DeterministicRandom(DeterministicRandom.Mix(seed, 77));
-        float[] x = new float[n * Features];
-        float[] y = new float[n];
-        for (int i = 0; i < n; i++)
-        {
-            double z = 0;
-            for (int f = 0; f < Features; f++)
-            {
-                double v = MathNet.Numerics.Distributions.Normal.Sample(random, f == 0 ? shift * 0.3 : 0, 1);
-                x[(i * Features) + f] = (float)v;
-                z += w[f] * v;
-            }
-
-            y[i] = random.NextDouble() < 1 / (1 + Math.Exp(-2 * z)) ? 1 : 0;
-        }
-
-        return (x, y);
-    }
+    private static (float[] X, float[] Y) Synthetic(int n, ulong seed, double shift) => SyntheticHeartData.Generate(n, seed, shift);
 
     private sealed class HookedClient(IClient inner, Action<int> onFit) : IClient
     {
