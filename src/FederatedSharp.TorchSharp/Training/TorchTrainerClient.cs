@@ -220,13 +220,7 @@ public sealed class TorchTrainerClient : IClient, IDisposable
             lossSum += loss.item<float>();
             if (anchors is not null)
             {
-                Tensor proximal = torch.zeros(1);
-                for (int i = 0; i < parameters.Length; i++)
-                {
-                    proximal = proximal + (parameters[i] - anchors[i]).square().sum();
-                }
-
-                loss = loss + (proximal * (mu / 2));
+                loss = loss + (ProximalTerm(parameters, anchors) * (mu / 2));
             }
 
             loss.backward();
@@ -287,13 +281,7 @@ public sealed class TorchTrainerClient : IClient, IDisposable
             lossSum += loss.item<float>();
             if (anchors is not null)
             {
-                Tensor proximal = torch.zeros(1);
-                for (int i = 0; i < parameters.Length; i++)
-                {
-                    proximal = proximal + (parameters[i] - anchors[i]).square().sum();
-                }
-
-                loss = loss + (proximal * (mu / 2));
+                loss = loss + (ProximalTerm(parameters, anchors) * (mu / 2));
             }
 
             loss.backward();
@@ -335,6 +323,18 @@ public sealed class TorchTrainerClient : IClient, IDisposable
         }
 
         return lossSum / batch;
+    }
+
+    // FedProx: ||w - w_global||^2 over every parameter tensor.
+    private static Tensor ProximalTerm(Parameter[] parameters, Tensor[] anchors)
+    {
+        Tensor proximal = torch.zeros(1);
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            proximal = proximal + (parameters[i] - anchors[i]).square().sum();
+        }
+
+        return proximal;
     }
 
     /// <summary>The client's SCAFFOLD control variate c_i (a copy), or null before its first SCAFFOLD round.</summary>
