@@ -59,6 +59,28 @@ public sealed class AggregatorState
     /// <returns>Whether the set exists.</returns>
     public bool TryGetTensor(string name, out float[]? values) => _tensors.TryGetValue(name, out values);
 
+    /// <summary>A state holding at most one tensor set (momentum, a control variate...).</summary>
+    /// <param name="strategy">The strategy's name.</param>
+    /// <param name="layout">The model layout, or null before the first round.</param>
+    /// <param name="name">The set's name.</param>
+    /// <param name="values">The values, or null when the strategy has none yet.</param>
+    /// <returns>The state.</returns>
+    public static AggregatorState WithTensor(string strategy, TensorLayout? layout, string name, float[]? values)
+    {
+        var state = new AggregatorState(strategy, layout);
+        if (values is not null)
+        {
+            state.SetTensor(name, values);
+        }
+
+        return state;
+    }
+
+    /// <summary>A copy of a tensor set, or null when absent.</summary>
+    /// <param name="name">The set's name.</param>
+    /// <returns>The values.</returns>
+    public float[]? CopyTensor(string name) => _tensors.TryGetValue(name, out float[]? values) ? (float[])values.Clone() : null;
+
     /// <summary>Throws unless this state was exported by <paramref name="strategy"/> for <paramref name="layout"/>.</summary>
     /// <param name="strategy">The expected strategy name.</param>
     /// <param name="layout">The expected layout (ignored when the state has none).</param>

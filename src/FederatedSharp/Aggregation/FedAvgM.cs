@@ -56,13 +56,7 @@ public sealed class FedAvgM : IStatefulAggregator
     {
         lock (_gate)
         {
-            var state = new AggregatorState(Name, _layout);
-            if (_momentum is not null)
-            {
-                state.SetTensor("momentum", _momentum);
-            }
-
-            return state;
+            return AggregatorState.WithTensor(Name, _layout, "momentum", _momentum);
         }
     }
 
@@ -74,7 +68,7 @@ public sealed class FedAvgM : IStatefulAggregator
         lock (_gate)
         {
             _layout = state.Layout;
-            _momentum = state.TryGetTensor("momentum", out float[]? m) ? (float[])m!.Clone() : null;
+            _momentum = state.CopyTensor("momentum");
         }
     }
 

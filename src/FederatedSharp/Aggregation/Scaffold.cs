@@ -78,13 +78,7 @@ public sealed class Scaffold : IStatefulAggregator
     {
         lock (_gate)
         {
-            var state = new AggregatorState(Name, _layout);
-            if (_control is not null)
-            {
-                state.SetTensor("c", _control);
-            }
-
-            return state;
+            return AggregatorState.WithTensor(Name, _layout, "c", _control);
         }
     }
 
@@ -96,7 +90,7 @@ public sealed class Scaffold : IStatefulAggregator
         lock (_gate)
         {
             _layout = state.Layout;
-            _control = state.TryGetTensor("c", out float[]? c) ? (float[])c!.Clone() : null;
+            _control = state.CopyTensor("c");
         }
     }
 
