@@ -37,9 +37,15 @@ public sealed class FitResult : IDisposable
         Interlocked.Exchange(ref _onDispose, null)?.Invoke();
     }
 
-    /// <summary>Runs <paramref name="action"/> once, when the result is disposed (used by transports for back-pressure).</summary>
-    internal void OnDispose(Action action)
+    /// <summary>
+    /// Runs <paramref name="action"/> once, when the result is disposed (or at once if its parameters already are). Transports
+    /// use it for back-pressure: a slot taken to receive an update is given back when the server is done with it.
+    /// </summary>
+    /// <param name="action">What to run.</param>
+    /// <exception cref="InvalidOperationException">An action is already attached.</exception>
+    public void OnDisposed(Action action)
     {
+        ArgumentNullException.ThrowIfNull(action);
         if (Interlocked.CompareExchange(ref _onDispose, action, null) is not null)
         {
             throw new InvalidOperationException("A dispose action is already attached.");

@@ -191,7 +191,7 @@ public sealed class InMemoryTransport : ITransport
                 {
                     // Back-pressure: the slot stays taken until the server has consumed (disposed) the update, so at
                     // most MaxConcurrency updates exist at once however many virtual clients the round samples.
-                    fit.OnDispose(() => _concurrency.Release());
+                    fit.OnDisposed(() => _concurrency.Release());
                     slotHeldByResult = true;
                 }
 

@@ -1,0 +1,396 @@
+using System.Collections.Concurrent;
+using System.Net.Http;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using FederatedSharp.Clients;
+using FederatedSharp.Grpc.Diagnostics;
+using FederatedSharp.Grpc.Protocol;
+using FederatedSharp.Grpc.Security;
+using FederatedSharp.Grpc.Streaming;
+using FederatedSharp.Parameters;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FederatedSharp.Grpc.Client;
+
+/// <summary>
+/// Runs an <see cref="IClient"/> as a participant of a networked federation: it dials out to the server (no inbound
+/// port needed at the hospital), registers, sends heartbeats, and for every instruction downloads the model, runs
+/// the client and uploads the result. After a lost connection it reconnects with exponential backoff and jitter and
+/// registers again; work in progress for the old connection is abandoned (the server has already failed that task, so
+/// nothing is counted twice). It returns when the server ends the federation or the token is cancelled.
+/// </summary>
+public sealed class GrpcClientRunner
+{
+    private static readonly StatusCode[] PermanentStatuses =
+        [StatusCode.Unauthenticated, StatusCode.PermissionDenied, StatusCode.FailedPrecondition, StatusCode.ResourceExhausted, StatusCode.Unimplemented];
+
+    private readonly GrpcClientOptions _options;
+    private readonly ILogger _logger;
+    private int _sessions;
+    private int _completedTasks;
+
+    /// <summary>Creates a runner.</summary>
+    /// <param name="options">Settings.</param>
+    /// <param name="logger">Logger; null for none.</param>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    public GrpcClientRunner(GrpcClientOptions options, ILogger<GrpcClientRunner>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>How many times this runner has registered with the server (1 + successful reconnections).</summary>
+    public int Sessions => Volatile.Read(ref _sessions);
+
+    /// <summary>Tasks whose result the server accepted.</summary>
+    public int CompletedTasks => Volatile.Read(ref _completedTasks);
+
+    /// <summary>Connects and serves <paramref name="client"/> until the federation ends.</summary>
+    /// <param name="client">The local client (training and evaluation on local data).</param>
+    /// <param name="cancellationToken">Stops the runner (the connection is closed).</param>
+    /// <returns>A task that completes when the server ends the federation.</returns>
+    /// <exception cref="FederationAccessDeniedException">The server refused this client permanently.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    public async Task RunAsync(IClient client, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        int failures = 0;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            string reason;
+            try
+            {
+                bool registered = false;
+                if (await RunSessionAsync(client, () => registered = true, cancellationToken).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                failures = registered ? 0 : failures;
+                reason = "the server closed the session";
+            }
+            catch (RpcException ex) when (cancellationToken.IsCancellationRequested)
+            {
+                throw new OperationCanceledException("The client runner was stopped.", ex, cancellationToken);
+            }
+            catch (RpcException ex) when (Array.IndexOf(PermanentStatuses, ex.StatusCode) >= 0)
+            {
+                throw new FederationAccessDeniedException(ex.StatusCode, ex.Status.Detail, ex);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is RpcException or IOException or HttpRequestException or OperationCanceledException or InvalidDataException)
+            {
+                reason = ex is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : ex.Message;
+            }
+
+            failures++;
+            if (_options.MaxReconnectAttempts is int max && failures > max)
+            {
+                throw new FederatedException($"Gave up after {max} reconnection attempts to {_options.ServerAddress}: {reason}");
+            }
+
+            double backoff = Math.Min(_options.MaxReconnectDelay.TotalSeconds, _options.InitialReconnectDelay.TotalSeconds * Math.Pow(2, failures - 1));
+            double delay = backoff * (0.5 + Random.Shared.NextDouble());
+            GrpcLog.Reconnecting(_logger, _options.ServerAddress!.ToString(), reason, delay, failures);
+            await Task.Delay(TimeSpan.FromSeconds(delay), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>One connection; true when the server ended the federation.</summary>
+    private async Task<bool> RunSessionAsync(IClient client, Action onRegistered, CancellationToken cancellationToken)
+    {
+        using GrpcChannel channel = CreateChannel();
+        var api = new Federation.FederationClient(channel);
+        Metadata headers = CreateHeaders();
+        using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using AsyncDuplexStreamingCall<ClientMessage, ServerMessage> call = api.Session(headers, cancellationToken: session.Token);
+        using var writeLock = new SemaphoreSlim(1, 1);
+        var running = new ConcurrentDictionary<string, (CancellationTokenSource Cancel, Task Work)>(StringComparer.Ordinal);
+        Task heartbeat = Task.CompletedTask;
+        try
+        {
+            await call.RequestStream.WriteAsync(new ClientMessage
+            {
+                Register = new Register
+                {
+                    ProtocolVersion = GrpcProtocol.Version,
+                    ClientId = _options.ClientId,
+                    Properties = ConfigConverter.ToWire(_options.Properties),
+                },
+            }, session.Token).ConfigureAwait(false);
+            if (!await call.ResponseStream.MoveNext(session.Token).ConfigureAwait(false))
+            {
+                throw new IOException("The server closed the session before confirming the registration.");
+            }
+
+            if (call.ResponseStream.Current.KindCase != ServerMessage.KindOneofCase.Registered)
+            {
+                throw new InvalidDataException($"Expected a registration confirmation, got {call.ResponseStream.Current.KindCase}.");
+            }
+
+            Registered registered = call.ResponseStream.Current.Registered;
+            if (registered.ModelFormat != _options.Serializer.Format)
+            {
+                throw new RpcException(new Status(StatusCode.FailedPrecondition, $"The server sends models as '{registered.ModelFormat}' but this client's serializer is '{_options.Serializer.Format}'."));
+            }
+
+            Interlocked.Increment(ref _sessions);
+            onRegistered();
+            GrpcLog.Connected(_logger, _options.ServerAddress!.ToString(), _options.ClientId);
+            int chunkBytes = Math.Min(_options.ChunkBytes, registered.ChunkBytes > 0 ? registered.ChunkBytes : _options.ChunkBytes);
+            heartbeat = SendHeartbeatsAsync(call.RequestStream, writeLock, TimeSpan.FromMilliseconds(Math.Max(10, registered.HeartbeatIntervalMs)), session.Token);
+
+            while (await call.ResponseStream.MoveNext(session.Token).ConfigureAwait(false))
+            {
+                ServerMessage message = call.ResponseStream.Current;
+                switch (message.KindCase)
+                {
+                    case ServerMessage.KindOneofCase.Task:
+                        TaskInstruction task = message.Task;
+                        var cancel = CancellationTokenSource.CreateLinkedTokenSource(session.Token);
+                        Task work = Task.Run(() => RunTaskAsync(api, headers, client, task, chunkBytes, call.RequestStream, writeLock, cancel.Token), CancellationToken.None);
+                        running[task.TaskId] = (cancel, work);
+                        _ = work.ContinueWith(
+                            _ =>
+                            {
+                                if (running.TryRemove(task.TaskId, out var done))
+                                {
+                                    done.Cancel.Dispose();
+                                }
+                            },
+                            CancellationToken.None,
+                            TaskContinuationOptions.ExecuteSynchronously,
+                            TaskScheduler.Default);
+                        break;
+                    case ServerMessage.KindOneofCase.Cancel:
+                        if (running.TryGetValue(message.Cancel.TaskId, out var entry))
+                        {
+                            try
+                            {
+                                entry.Cancel.Cancel();
+                            }
+                            catch (ObjectDisposedException)
+                            {
+                            }
+                        }
+
+                        break;
+                    case ServerMessage.KindOneofCase.Shutdown:
+                        GrpcLog.ShutdownReceived(_logger, message.Shutdown.Reason);
+                        return true;
+                    default:
+                        break;
+                }
+            }
+
+            return false;
+        }
+        finally
+        {
+            await session.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(running.Values.Select(r => r.Work).Append(heartbeat)).ConfigureAwait(false);
+        }
+    }
+
+    private async Task RunTaskAsync(
+        Federation.FederationClient api,
+        Metadata headers,
+        IClient client,
+        TaskInstruction task,
+        int chunkBytes,
+        IClientStreamWriter<ClientMessage> session,
+        SemaphoreSlim writeLock,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            ConfigRecord config = ConfigConverter.FromWire(task.Config);
+            ResultHeader header = new() { TaskId = task.TaskId };
+            ChunkedPayload? upload = null;
+            switch (task.Kind)
+            {
+                case TaskKind.Fit:
+                {
+                    using ModelParameters global = await DownloadAsync(api, headers, task, cancellationToken).ConfigureAwait(false);
+                    using FitResult result = await client.FitAsync(new FitInstructions(task.Round, global, config), cancellationToken).ConfigureAwait(false);
+                    upload = new ChunkedPayload(chunkBytes);
+                    _options.Serializer.Serialize(result.Parameters, upload);
+                    upload.Complete();
+                    header.ExampleCount = result.ExampleCount;
+                    header.Metrics = ConfigConverter.ToWire(result.Metrics);
+                    header.ModelBytes = upload.Length;
+                    break;
+                }
+
+                case TaskKind.Evaluate:
+                {
+                    using ModelParameters global = await DownloadAsync(api, headers, task, cancellationToken).ConfigureAwait(false);
+                    EvaluateResult result = await client.EvaluateAsync(new EvaluateInstructions(task.Round, global, config), cancellationToken).ConfigureAwait(false);
+                    header.ExampleCount = result.ExampleCount;
+                    header.Loss = result.Loss;
+                    header.Metrics = ConfigConverter.ToWire(result.Metrics);
+                    break;
+                }
+
+                case TaskKind.GetProperties:
+                    header.Properties = ConfigConverter.ToWire(await client.GetPropertiesAsync(cancellationToken).ConfigureAwait(false));
+                    break;
+                default:
+                    throw new InvalidDataException($"Unknown task kind {task.Kind}.");
+            }
+
+            using AsyncClientStreamingCall<UploadMessage, UploadAck> call = api.UploadResult(headers, cancellationToken: cancellationToken);
+            await call.RequestStream.WriteAsync(new UploadMessage { Header = header }, cancellationToken).ConfigureAwait(false);
+            if (upload is not null)
+            {
+                foreach (ReadOnlyMemory<byte> slice in upload.Slices(chunkBytes))
+                {
+                    await call.RequestStream.WriteAsync(new UploadMessage { Chunk = UnsafeByteOperations.UnsafeWrap(slice) }, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+            try
+            {
+                await call.ResponseAsync.ConfigureAwait(false);
+                Interlocked.Increment(ref _completedTasks);
+            }
+            catch (RpcException ex) when (ex.StatusCode is StatusCode.FailedPrecondition or StatusCode.NotFound or StatusCode.AlreadyExists or StatusCode.InvalidArgument)
+            {
+                GrpcLog.ResultDiscardedByServer(_logger, task.TaskId, ex.Status.Detail);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Cancelled by the server or the session ended: the server has already written this task off.
+        }
+        catch (RpcException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            GrpcLog.TaskFailed(_logger, task.TaskId, task.Kind.ToString(), task.Round, ex.Message);
+            await ReportErrorAsync(session, writeLock, task.TaskId, $"{ex.GetType().Name}: {ex.Message}", cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<ModelParameters> DownloadAsync(Federation.FederationClient api, Metadata headers, TaskInstruction task, CancellationToken cancellationToken)
+    {
+        if (task.ModelBytes <= 0 || task.ModelBytes > _options.MaxModelBytes)
+        {
+            throw new InvalidDataException($"The server announced a model of {task.ModelBytes} bytes, outside 1..{_options.MaxModelBytes} (MaxModelBytes).");
+        }
+
+        using AsyncServerStreamingCall<ModelChunk> call = api.DownloadModel(new DownloadRequest { TaskId = task.TaskId }, headers, cancellationToken: cancellationToken);
+        var stream = new ChunkReadStream(
+            async ct => await call.ResponseStream.MoveNext(ct).ConfigureAwait(false) ? call.ResponseStream.Current.Data.Memory : (ReadOnlyMemory<byte>?)null,
+            task.ModelBytes,
+            _options.MessageTimeout,
+            "global model");
+        ModelParameters parameters = await _options.Serializer.DeserializeAsync(stream, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await stream.EnsureCompleteAsync(cancellationToken).ConfigureAwait(false);
+            return parameters;
+        }
+        catch
+        {
+            parameters.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task ReportErrorAsync(IClientStreamWriter<ClientMessage> session, SemaphoreSlim writeLock, string taskId, string message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await session.WriteAsync(new ClientMessage { TaskError = new TaskError { TaskId = taskId, Message = message } }, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                writeLock.Release();
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or RpcException or IOException or InvalidOperationException or ObjectDisposedException)
+        {
+            // The session is gone; the server fails the task when it notices.
+        }
+    }
+
+    private static async Task SendHeartbeatsAsync(IClientStreamWriter<ClientMessage> session, SemaphoreSlim writeLock, TimeSpan interval, CancellationToken cancellationToken)
+    {
+        long sequence = 0;
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await session.WriteAsync(new ClientMessage { Heartbeat = new Heartbeat { Sequence = ++sequence } }, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    writeLock.Release();
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or RpcException or IOException or InvalidOperationException or ObjectDisposedException)
+        {
+            // The session ended; the read loop notices and reconnects.
+        }
+    }
+
+    private Metadata CreateHeaders()
+    {
+        var headers = new Metadata();
+        if (_options.BearerToken is { Length: > 0 } token)
+        {
+            headers.Add("authorization", "Bearer " + token);
+        }
+
+        return headers;
+    }
+
+    private GrpcChannel CreateChannel()
+    {
+        var ssl = new SslClientAuthenticationOptions();
+        if (_options.ClientCertificate is { } certificate)
+        {
+            ssl.ClientCertificates = new X509CertificateCollection { certificate };
+        }
+
+        if (_options.TrustedCertificateAuthority is { } authority)
+        {
+            ssl.RemoteCertificateValidationCallback = FederationCertificates.ServerValidator(authority);
+        }
+
+        var handler = new SocketsHttpHandler
+        {
+            SslOptions = ssl,
+            ConnectTimeout = TimeSpan.FromSeconds(15),
+            EnableMultipleHttp2Connections = true,
+            InitialHttp2StreamWindowSize = 8 * 1024 * 1024,
+            KeepAlivePingDelay = TimeSpan.FromSeconds(20),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(20),
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
+        };
+        return GrpcChannel.ForAddress(_options.ServerAddress!, new GrpcChannelOptions
+        {
+            HttpHandler = handler,
+            DisposeHttpClient = true,
+            MaxReceiveMessageSize = _options.MaxMessageBytes,
+            MaxSendMessageSize = _options.MaxMessageBytes,
+        });
+    }
+}

@@ -1,0 +1,96 @@
+using System.Net;
+using FederatedSharp.Grpc.Server;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace FederatedSharp.Grpc.Hosting;
+
+/// <summary>
+/// A federation server in one call, for applications that do not run ASP.NET Core themselves: it starts Kestrel with
+/// HTTP/2 (TLS with client certificates, or plain HTTP/2 when explicitly allowed), hosts the federation service and
+/// exposes the <see cref="Transport"/> to run a <see cref="FederatedSharp.Server.FederatedServer"/> on.
+/// </summary>
+public sealed class GrpcFederationHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private GrpcFederationHost(WebApplication app, GrpcFederationTransport transport, Uri address)
+    {
+        _app = app;
+        Transport = transport;
+        Address = address;
+    }
+
+    /// <summary>The transport clients connect to.</summary>
+    public GrpcFederationTransport Transport { get; }
+
+    /// <summary>The address the server listens on (with the port actually bound).</summary>
+    public Uri Address { get; }
+
+    /// <summary>Starts a host.</summary>
+    /// <param name="options">Where to listen, the certificate, and the federation settings.</param>
+    /// <param name="loggerFactory">Logging; null for none.</param>
+    /// <param name="cancellationToken">Cancels start-up.</param>
+    /// <returns>The running host; dispose it to stop.</returns>
+    /// <exception cref="ArgumentException">No certificate and plain HTTP not allowed, or invalid federation options.</exception>
+    public static async Task<GrpcFederationHost> StartAsync(GrpcFederationHostOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.ServerCertificate is null && !options.AllowInsecureHttp)
+        {
+            throw new ArgumentException("A ServerCertificate is required (or set AllowInsecureHttp for tests and loopback).", nameof(options));
+        }
+
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.ClearProviders();
+        if (loggerFactory is not null)
+        {
+            builder.Services.AddSingleton(loggerFactory);
+        }
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.Http2.InitialConnectionWindowSize = 16 * 1024 * 1024;
+            kestrel.Limits.Http2.InitialStreamWindowSize = 8 * 1024 * 1024;
+            kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
+            kestrel.Limits.MaxRequestBodySize = null;
+            kestrel.Listen(options.ListenAddress, options.Port, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                if (options.ServerCertificate is { } certificate)
+                {
+                    listen.UseHttps(https => https.UseFederationHttps(certificate));
+                }
+            });
+        });
+        builder.Services.AddFederatedSharpGrpc(options.Federation);
+        WebApplication app = builder.Build();
+        app.MapFederatedSharp();
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        string bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var address = new Uri(bound.Replace("[::]", "localhost", StringComparison.Ordinal).Replace("0.0.0.0", IPAddress.Loopback.ToString(), StringComparison.Ordinal));
+        return new GrpcFederationHost(app, app.Services.GetRequiredService<GrpcFederationTransport>(), address);
+    }
+
+    /// <summary>Ends the federation for connected clients and stops the server.</summary>
+    /// <returns>A task that completes when stopped.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        await Transport.DisposeAsync().ConfigureAwait(false);
+        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            await _app.StopAsync(grace.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,21 @@
+using FederatedSharp.Grpc.Protocol;
+using Grpc.Core;
+
+namespace FederatedSharp.Grpc.Server;
+
+/// <summary>The gRPC service clients connect to; all state lives in <see cref="GrpcFederationTransport"/>.</summary>
+internal sealed class FederationService : Federation.FederationBase
+{
+    private readonly GrpcFederationTransport _transport;
+
+    public FederationService(GrpcFederationTransport transport) => _transport = transport;
+
+    public override Task Session(IAsyncStreamReader<ClientMessage> requestStream, IServerStreamWriter<ServerMessage> responseStream, ServerCallContext context) =>
+        _transport.RunSessionAsync(requestStream, responseStream, context);
+
+    public override Task DownloadModel(DownloadRequest request, IServerStreamWriter<ModelChunk> responseStream, ServerCallContext context) =>
+        _transport.DownloadAsync(request, responseStream, context);
+
+    public override Task<UploadAck> UploadResult(IAsyncStreamReader<UploadMessage> requestStream, ServerCallContext context) =>
+        _transport.UploadAsync(requestStream, context);
+}

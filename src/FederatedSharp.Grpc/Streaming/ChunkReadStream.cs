@@ -1,0 +1,120 @@
+namespace FederatedSharp.Grpc.Streaming;
+
+/// <summary>
+/// A read-only stream over chunks arriving as gRPC messages. It enforces the size announced up front (no more bytes than
+/// announced, and exactly that many at the end) and a timeout per chunk, so a slow or lying peer cannot hold a
+/// deserializer forever or make it read unbounded data.
+/// </summary>
+internal sealed class ChunkReadStream : Stream
+{
+    private readonly Func<CancellationToken, Task<ReadOnlyMemory<byte>?>> _next;
+    private readonly long _expected;
+    private readonly TimeSpan _chunkTimeout;
+    private readonly string _what;
+    private ReadOnlyMemory<byte> _current;
+    private bool _ended;
+
+    public ChunkReadStream(Func<CancellationToken, Task<ReadOnlyMemory<byte>?>> next, long expectedBytes, TimeSpan chunkTimeout, string what)
+    {
+        _next = next;
+        _expected = expectedBytes;
+        _chunkTimeout = chunkTimeout;
+        _what = what;
+    }
+
+    public long Received { get; private set; }
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        while (_current.IsEmpty)
+        {
+            if (_ended || !await MoveNextAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return 0;
+            }
+        }
+
+        int count = Math.Min(buffer.Length, _current.Length);
+        _current.Span[..count].CopyTo(buffer.Span);
+        _current = _current[count..];
+        return count;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <summary>Checks that the peer sent exactly the announced bytes and nothing after the model.</summary>
+    public async Task EnsureCompleteAsync(CancellationToken cancellationToken)
+    {
+        if (!_current.IsEmpty || (!_ended && await MoveNextAsync(cancellationToken).ConfigureAwait(false)))
+        {
+            throw new InvalidDataException($"The {_what} has bytes after the end of the model.");
+        }
+
+        if (Received != _expected)
+        {
+            throw new InvalidDataException($"The {_what} ended after {Received} bytes; {_expected} were announced.");
+        }
+    }
+
+    private async Task<bool> MoveNextAsync(CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_chunkTimeout);
+        ReadOnlyMemory<byte>? chunk;
+        try
+        {
+            chunk = await _next(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"No chunk of the {_what} arrived within {_chunkTimeout.TotalSeconds:0.#} s.");
+        }
+
+        if (chunk is null)
+        {
+            _ended = true;
+            if (Received != _expected)
+            {
+                throw new InvalidDataException($"The {_what} is truncated: {Received} of {_expected} announced bytes arrived.");
+            }
+
+            return false;
+        }
+
+        Received += chunk.Value.Length;
+        if (Received > _expected)
+        {
+            throw new InvalidDataException($"The {_what} is longer than the {_expected} bytes announced.");
+        }
+
+        _current = chunk.Value;
+        return true;
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
