@@ -30,6 +30,21 @@ public static class TestFederation
 
     public static Task WithTimeout(this Task task, TimeSpan? timeout = null) => task.WaitAsync(timeout ?? Timeout);
 
+    /// <summary>Polls <paramref name="condition"/> until it holds; fails the test after the timeout.</summary>
+    public static async Task EventuallyAsync(Func<bool> condition, TimeSpan? timeout = null)
+    {
+        DateTime end = DateTime.UtcNow + (timeout ?? Timeout);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > end)
+            {
+                Assert.Fail("The condition did not hold in time.");
+            }
+
+            await Task.Delay(10);
+        }
+    }
+
     /// <summary>A host with mutual TLS on loopback, port 0.</summary>
     public static Task<GrpcFederationHost> StartMutualTlsAsync(Action<GrpcFederationHostOptions>? configure = null)
     {
