@@ -59,6 +59,8 @@ public sealed class GrpcFederationHost : IAsyncDisposable
             kestrel.Limits.Http2.InitialStreamWindowSize = 8 * 1024 * 1024;
             kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
             kestrel.Limits.MaxRequestBodySize = null;
+            kestrel.Limits.MaxResponseBufferSize = 16 * 1024 * 1024;
+            kestrel.Limits.MaxRequestBufferSize = 16 * 1024 * 1024;
             kestrel.Listen(options.ListenAddress, options.Port, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;

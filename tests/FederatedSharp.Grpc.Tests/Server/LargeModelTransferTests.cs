@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using FederatedSharp.Clients;
+using FederatedSharp.Grpc.Hosting;
+using FederatedSharp.Grpc.Tests.TestUtilities;
+using FederatedSharp.Parameters;
+
+namespace FederatedSharp.Grpc.Tests.Server;
+
+/// <summary>A 300-million-parameter model (1.2 GB, far above gRPC's 4 MB message limit) travels both ways over mTLS.</summary>
+[Category("Long")]
+public class LargeModelTransferTests
+{
+    private const long GiB = 1024L * 1024 * 1024;
+
+    /// <summary>Adds 1 to every value in place and returns the same parameters: the client itself holds no copy.</summary>
+    private sealed class InPlaceClient : IClient
+    {
+        public Task<ConfigRecord> GetPropertiesAsync(CancellationToken cancellationToken = default) => Task.FromResult(ConfigRecord.Empty);
+
+        public Task<FitResult> FitAsync(FitInstructions instructions, CancellationToken cancellationToken = default)
+        {
+            System.Numerics.Tensors.TensorPrimitives.Add(instructions.Parameters.Values, 1f, instructions.Parameters.Values);
+            return Task.FromResult(new FitResult(instructions.Parameters, 7));
+        }
+
+        public Task<EvaluateResult> EvaluateAsync(EvaluateInstructions instructions, CancellationToken cancellationToken = default) =>
+            Task.FromResult(new EvaluateResult(0, 1));
+    }
+
+    [Test]
+    public async Task FitAsync_300MillionParameters_TransfersBothWaysWithBoundedMemory()
+    {
+        var layout = TensorLayout.Create(new TensorSpec("a", [100_000_000]), new TensorSpec("b", [100_000_000]), new TensorSpec("c", [10_000, 10_000]));
+        using ModelParameters global = ModelParameters.CreateUninitialized(layout);
+        Span<float> values = global.Values;
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = i % 1000;
+        }
+
+        long modelBytes = 4L * layout.TotalLength;
+        GC.Collect();
+        using var process = Process.GetCurrentProcess();
+        process.Refresh();
+        long baseline = process.WorkingSet64;
+        long peak = baseline;
+        using var sampling = new CancellationTokenSource();
+        Task sampler = Task.Run(async () =>
+        {
+            while (!sampling.IsCancellationRequested)
+            {
+                process.Refresh();
+                peak = Math.Max(peak, process.WorkingSet64);
+                await Task.Delay(20);
+            }
+        });
+
+        await using GrpcFederationHost host = await TestFederation.StartMutualTlsAsync();
+        using var stop = new CancellationTokenSource();
+        Task run = TestFederation.Runner(TestFederation.MutualTlsClient(host, "big")).RunAsync(new InPlaceClient(), stop.Token);
+        await host.Transport.WaitForClientsAsync(1).WithTimeout();
+        var watch = Stopwatch.StartNew();
+        using FitResult result = await host.Transport.GetConnection("big").FitAsync(new FitInstructions(1, global, ConfigRecord.Empty)).WithTimeout(TimeSpan.FromMinutes(5));
+        watch.Stop();
+        await sampling.CancelAsync();
+        await sampler;
+        process.Refresh();
+        peak = Math.Max(peak, process.WorkingSet64);
+
+        double growth = (peak - baseline) / (double)modelBytes;
+        TestContext.Progress.WriteLine(
+            $"300M parameters ({modelBytes / 1e9:0.00} GB) down and up in {watch.Elapsed.TotalSeconds:0.0} s; working set {baseline / 1e9:0.00} GB -> peak {peak / 1e9:0.00} GB ({growth:0.00} model sizes above the model itself)");
+        bool same = true;
+        ReadOnlySpan<float> received = result.Parameters.Values;
+        for (int i = 0; i < received.Length; i += 9973)
+        {
+            same &= received[i] == (i % 1000) + 1;
+        }
+
+        float last = received[^1];
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Parameters.Length, Is.EqualTo(300_000_000));
+            Assert.That(result.ExampleCount, Is.EqualTo(7));
+            Assert.That(same, Is.True, "every sampled value came back incremented");
+            Assert.That(last, Is.EqualTo(((layout.TotalLength - 1) % 1000) + 1));
+            Assert.That(host.Transport.BytesSent, Is.GreaterThan(modelBytes));
+            Assert.That(host.Transport.BytesReceived, Is.GreaterThan(modelBytes));
+
+            // In this one process both sides live together. Expected: the server's serialized copy, the client's received
+            // model, the client's serialized update and the server's received update = 4 model sizes; the bound allows
+            // 2 more for transient chunk buffers awaiting garbage collection.
+            Assert.That(growth, Is.LessThan(6.0), "peak memory above the model, in model sizes");
+        });
+        await host.DisposeAsync();
+        await run.WithTimeout();
+    }
+}
