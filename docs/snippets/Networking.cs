@@ -1,0 +1,94 @@
+using System.Security.Cryptography.X509Certificates;
+using FederatedSharp.Aggregation;
+using FederatedSharp.Clients;
+using FederatedSharp.Grpc.Client;
+using FederatedSharp.Grpc.Hosting;
+using FederatedSharp.Grpc.Security;
+using FederatedSharp.Parameters;
+using FederatedSharp.Server;
+using FederatedSharp.Transport;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Snippets;
+
+public static class Networking
+{
+    public static void CreateCertificates(string dir)
+    {
+        // snippet: grpc-certificates
+        using var ca = FederationCertificateAuthority.Create("Cardiology federation CA");
+        ca.Save(Path.Combine(dir, "ca.pem"), Path.Combine(dir, "ca.key"));          // keep ca.key offline
+        using X509Certificate2 server = ca.IssueServerCertificate(["federation.example.org"]);
+        FederationCertificates.SavePem(server, Path.Combine(dir, "server.pem"), Path.Combine(dir, "server.key"));
+        foreach (string hospital in new[] { "cleveland", "hungary", "switzerland", "va-long-beach" })
+        {
+            using X509Certificate2 client = ca.IssueClientCertificate(hospital);   // common name = client id
+            FederationCertificates.SavePem(client, Path.Combine(dir, hospital + ".pem"), Path.Combine(dir, hospital + ".key"));
+        }
+        // end snippet
+    }
+
+    public static async Task<FederationResult> ServerAsync(string dir, ModelParameters initialModel, CancellationToken cancellationToken)
+    {
+        // snippet: grpc-server
+        var options = new GrpcFederationHostOptions
+        {
+            ListenAddress = System.Net.IPAddress.Any,
+            Port = 5443,
+            ServerCertificate = FederationCertificates.LoadPem(Path.Combine(dir, "server.pem"), Path.Combine(dir, "server.key")),
+        };
+        options.Federation.ClientCertificateAuthority = FederationCertificates.LoadCertificatePem(Path.Combine(dir, "ca.pem"));
+        options.Federation.AllowedClientIds.UnionWith(["cleveland", "hungary", "switzerland", "va-long-beach"]);
+        await using GrpcFederationHost host = await GrpcFederationHost.StartAsync(options, cancellationToken: cancellationToken);
+
+        FederatedServer server = new FederatedServerBuilder()
+            .UseTransport(host.Transport)                     // the same round loop as in simulation
+            .UseAggregator(new FedAvg())
+            .WithInitialParameters(initialModel)
+            .Configure(o => { o.Rounds = 15; o.MinAvailableClients = 4; o.FitTimeout = TimeSpan.FromMinutes(5); })
+            .Build();
+        return await server.RunAsync(cancellationToken: cancellationToken);
+        // end snippet
+    }
+
+    public static async Task ClientAsync(string dir, IClient myClient, CancellationToken cancellationToken)
+    {
+        // snippet: grpc-client
+        var runner = new GrpcClientRunner(new GrpcClientOptions
+        {
+            ServerAddress = new Uri("https://federation.example.org:5443"),
+            ClientId = "cleveland",
+            ClientCertificate = FederationCertificates.LoadPem(Path.Combine(dir, "cleveland.pem"), Path.Combine(dir, "cleveland.key")),
+            TrustedCertificateAuthority = FederationCertificates.LoadCertificatePem(Path.Combine(dir, "ca.pem")),
+        });
+        await runner.RunAsync(myClient, cancellationToken);  // reconnects on its own; returns when the federation ends
+        // end snippet
+    }
+
+    public static async Task AspNetCoreAsync(string[] args, X509Certificate2 serverCertificate, X509Certificate2 federationCa)
+    {
+        // snippet: grpc-aspnetcore
+        var builder = WebApplication.CreateBuilder(args);
+        builder.WebHost.ConfigureKestrel(k => k.ListenAnyIP(5443, listen =>
+        {
+            listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2;
+            listen.UseHttps(https => https.UseFederationHttps(serverCertificate));   // asks for client certificates
+        }));
+        builder.Services.AddFederatedSharpGrpc(o =>
+        {
+            o.ClientCertificateAuthority = federationCa;
+            o.ClientTokens["lab-42"] = Environment.GetEnvironmentVariable("LAB42_TOKEN")!;  // or bearer tokens
+            o.HeartbeatTimeout = TimeSpan.FromSeconds(30);
+            o.MaxModelBytes = 4L << 30;
+        });
+        var app = builder.Build();
+        app.MapFederatedSharp();
+        await app.StartAsync();
+        ITransport transport = app.Services.GetRequiredService<ITransport>();   // run a FederatedServer on it
+        // end snippet
+        _ = transport;
+        await app.StopAsync();
+    }
+}
