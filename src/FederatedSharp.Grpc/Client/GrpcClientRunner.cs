@@ -129,6 +129,12 @@ public sealed class GrpcClientRunner
                 throw new IOException("The server closed the session before confirming the registration.");
             }
 
+            if (call.ResponseStream.Current.KindCase == ServerMessage.KindOneofCase.Shutdown)
+            {
+                GrpcLog.ShutdownReceived(_logger, call.ResponseStream.Current.Shutdown.Reason);
+                return true;
+            }
+
             if (call.ResponseStream.Current.KindCase != ServerMessage.KindOneofCase.Registered)
             {
                 throw new InvalidDataException($"Expected a registration confirmation, got {call.ResponseStream.Current.KindCase}.");
@@ -293,7 +299,7 @@ public sealed class GrpcClientRunner
             task.ModelBytes,
             _options.MessageTimeout,
             "global model");
-        ModelParameters parameters = await _options.Serializer.DeserializeAsync(stream, cancellationToken).ConfigureAwait(false);
+        ModelParameters parameters = await _options.Serializer.DeserializeAsync(stream, task.ModelBytes, cancellationToken).ConfigureAwait(false);
         try
         {
             await stream.EnsureCompleteAsync(cancellationToken).ConfigureAwait(false);

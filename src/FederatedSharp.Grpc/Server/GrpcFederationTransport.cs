@@ -33,6 +33,7 @@ public sealed class GrpcFederationTransport : ITransport
     private readonly List<(int Minimum, TaskCompletionSource Completion)> _waiters = new();
     private readonly LinkedList<(ModelParameters Parameters, int Round, TaskKind Kind, Lazy<ChunkedPayload> Payload)> _payloads = new();
     private readonly CancellationTokenSource _disposed = new();
+    private readonly ConcurrentDictionary<ClientSession, Task> _running = new();
     private long _bytesSent;
     private long _bytesReceived;
     private long _refusedCalls;
@@ -105,13 +106,16 @@ public sealed class GrpcFederationTransport : ITransport
         return new GrpcClientConnection(this, clientId);
     }
 
-    /// <summary>Tells every connected client the federation is over, fails pending tasks and stops accepting clients.</summary>
+    /// <summary>
+    /// Tells every connected client the federation is over, fails pending tasks and stops accepting clients; waits (up to
+    /// five seconds) until the shutdown notices are written, so clients end instead of reconnecting.
+    /// </summary>
     /// <returns>A task that completes when done.</returns>
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         if (_disposed.IsCancellationRequested)
         {
-            return ValueTask.CompletedTask;
+            return;
         }
 
         _disposed.Cancel();
@@ -137,7 +141,13 @@ public sealed class GrpcFederationTransport : ITransport
             _payloads.Clear();
         }
 
-        return ValueTask.CompletedTask;
+        try
+        {
+            await Task.WhenAll(_running.Values).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
     }
 
     internal async Task<object> RunTaskAsync(string clientId, TaskKind kind, int round, ModelParameters? parameters, ConfigRecord config, CancellationToken cancellationToken)
@@ -273,6 +283,7 @@ public sealed class GrpcFederationTransport : ITransport
 
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, session.Ended);
         Task writer = WriteOutboundAsync(session, responses, context.CancellationToken);
+        _running[session] = writer;
         Task watchdog = WatchHeartbeatAsync(session, linked.Token);
         try
         {
@@ -313,6 +324,7 @@ public sealed class GrpcFederationTransport : ITransport
             EndSession(session, "connection lost");
             await writer.ConfigureAwait(false);
             await watchdog.ConfigureAwait(false);
+            _running.TryRemove(session, out _);
         }
     }
 
@@ -391,7 +403,13 @@ public sealed class GrpcFederationTransport : ITransport
             task.TryFail(new ClientFailedException(clientId, "sent a " + reason, ex));
             throw Refuse(context, "UploadResult", ex is TimeoutException ? StatusCode.DeadlineExceeded : StatusCode.InvalidArgument, reason);
         }
-        catch (Exception ex) when (ex is not RpcException)
+        catch (RpcException ex)
+        {
+            // Refused by gRPC itself (message too large, stream reset) or by us above; either way the task is over.
+            task.TryFail(new ClientFailedException(clientId, $"the upload failed: {ex.Status.StatusCode} {ex.Status.Detail}", ex));
+            throw;
+        }
+        catch (Exception ex)
         {
             task.TryFail(new ClientFailedException(clientId, "the upload failed: " + ex.Message, ex));
             throw;
@@ -425,7 +443,7 @@ public sealed class GrpcFederationTransport : ITransport
                 header.ModelBytes,
                 _options.MessageTimeout,
                 "uploaded model");
-            ModelParameters parameters = await _options.Serializer.DeserializeAsync(stream, linked.Token).ConfigureAwait(false);
+            ModelParameters parameters = await _options.Serializer.DeserializeAsync(stream, header.ModelBytes, linked.Token).ConfigureAwait(false);
             try
             {
                 await stream.EnsureCompleteAsync(linked.Token).ConfigureAwait(false);

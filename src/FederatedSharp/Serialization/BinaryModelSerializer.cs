@@ -258,7 +258,13 @@ public sealed class BinaryModelSerializer : IModelSerializer
     }
 
     /// <inheritdoc />
-    public async Task<ModelParameters> DeserializeAsync(Stream source, CancellationToken cancellationToken = default)
+    public Task<ModelParameters> DeserializeAsync(Stream source, CancellationToken cancellationToken = default) => DeserializeCoreAsync(source, null, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<ModelParameters> DeserializeAsync(Stream source, long payloadLength, CancellationToken cancellationToken) =>
+        DeserializeCoreAsync(source, payloadLength, cancellationToken);
+
+    private async Task<ModelParameters> DeserializeCoreAsync(Stream source, long? payloadLength, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(source);
         var hasher = new XxHash64();
@@ -271,6 +277,11 @@ public sealed class BinaryModelSerializer : IModelSerializer
         hasher.Append(table);
         TensorLayout layout = ParseTable(table, tensorCount);
         int bytesPerValue = ElementCodec.BytesPerValue(encoding);
+        long implied = PreambleLength + table.Length + DataLength(layout, encoding) + 8;
+        if (payloadLength is long announced && announced != implied)
+        {
+            throw new ModelFormatException($"The header describes a {implied}-byte payload ({layout.TotalLength} parameters) but the payload is {announced} bytes.");
+        }
 
         ModelParameters parameters = ModelParameters.CreateUninitialized(layout);
         byte[] chunk = ArrayPool<byte>.Shared.Rent(ChunkBytes);

@@ -33,4 +33,16 @@ public interface IModelSerializer
     /// <returns>New parameters the caller owns.</returns>
     /// <exception cref="ModelFormatException">The payload is truncated, corrupt, oversized or not in this format.</exception>
     Task<ModelParameters> DeserializeAsync(Stream source, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Deserializes from a stream whose total length is known up front (a transport that announced the size). A serializer
+    /// that can compute the length its header implies rejects a mismatch before allocating, so a tiny payload cannot make
+    /// it allocate for a huge model; the default implementation ignores the length.
+    /// </summary>
+    /// <param name="source">The stream.</param>
+    /// <param name="payloadLength">The payload's total length in bytes.</param>
+    /// <param name="cancellationToken">Cancels reading.</param>
+    /// <returns>New parameters the caller owns.</returns>
+    /// <exception cref="ModelFormatException">The payload is truncated, corrupt, oversized, not in this format, or its header does not match <paramref name="payloadLength"/>.</exception>
+    Task<ModelParameters> DeserializeAsync(Stream source, long payloadLength, CancellationToken cancellationToken) => DeserializeAsync(source, cancellationToken);
 }

@@ -156,6 +156,32 @@ public class BinaryModelSerializerTests
         }
     }
 
+    [Test]
+    public async Task DeserializeAsync_AnnouncedLengthMatches_RoundTrips()
+    {
+        using ModelParameters model = Model();
+        byte[] bytes = Serializer.SerializeToArray(model);
+
+        using ModelParameters read = await Serializer.DeserializeAsync(new MemoryStream(bytes), bytes.Length, CancellationToken.None);
+
+        Assert.That(read.Values.ToArray(), Is.EqualTo(model.Values.ToArray()));
+    }
+
+    [Test]
+    public async Task DeserializeAsync_HeaderClaimsMoreThanTheAnnouncedLength_ThrowsBeforeAllocating()
+    {
+        // A 1,000-byte payload whose header claims 500 million parameters (2 GB).
+        byte[] header = BuildHeader("w", [500_000_000], 500_000_000);
+        byte[] payload = new byte[1000];
+        header.CopyTo(payload, 0);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+
+        var ex = await Assert.ThrowsAsync<ModelFormatException>(async () => await Serializer.DeserializeAsync(new MemoryStream(payload), payload.Length, CancellationToken.None));
+
+        Assert.That(ex!.Message, Does.Contain("but the payload is 1000 bytes"));
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.LessThan(1_000_000));
+    }
+
     private static byte[] BuildHeader(string name, int[] shape, long declared)
     {
         var bytes = new List<byte>();
