@@ -129,6 +129,7 @@ public sealed partial class FederatedServer
                     Duration = _timeProvider.GetElapsedTime(roundStarted),
                 };
                 history.Add(record);
+                await AppendAuditAsync(record, global, cancellationToken).ConfigureAwait(false);
                 progress?.Report(new RoundReport(version, _options.Rounds, record));
                 contributors.Clear();
                 failures.Clear();

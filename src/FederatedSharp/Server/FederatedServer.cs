@@ -33,6 +33,7 @@ public sealed partial class FederatedServer
     private readonly UpdateValidator _validator;
     private readonly ICheckpointStore? _checkpoints;
     private readonly BufferedAsyncOptions? _buffered;
+    private readonly Audit.IAuditLog? _audit;
     private readonly Dictionary<string, ClientHealth> _health = new(StringComparer.Ordinal);
     private int _running;
 
@@ -47,8 +48,10 @@ public sealed partial class FederatedServer
         ILogger logger,
         TimeProvider timeProvider,
         ICheckpointStore? checkpoints,
-        BufferedAsyncOptions? buffered)
+        BufferedAsyncOptions? buffered,
+        Audit.IAuditLog? audit = null)
     {
+        _audit = audit;
         _checkpoints = checkpoints;
         _buffered = buffered;
         _transport = transport;
@@ -165,6 +168,7 @@ public sealed partial class FederatedServer
                     await _checkpoints.SaveAsync(checkpoint, cancellationToken).ConfigureAwait(false);
                 }
 
+                await AppendAuditAsync(record, global, cancellationToken).ConfigureAwait(false);
                 progress?.Report(new RoundReport(round, _options.Rounds, record));
                 if (_options.MaxConsecutiveFailedRounds > 0 && consecutiveFailed >= _options.MaxConsecutiveFailedRounds)
                 {
@@ -207,6 +211,29 @@ public sealed partial class FederatedServer
         {
             _health[id] = health;
         }
+    }
+
+    private async Task AppendAuditAsync(RoundRecord record, ModelParameters global, CancellationToken cancellationToken)
+    {
+        if (_audit is null)
+        {
+            return;
+        }
+
+        var failedFit = new HashSet<string>(record.Failures.Where(f => f.Phase == RoundPhase.Fit).Select(f => f.ClientId), StringComparer.Ordinal);
+        var entry = new Audit.AuditEntry
+        {
+            Round = record.Round,
+            Timestamp = _timeProvider.GetUtcNow(),
+            ModelSha256 = Audit.ModelHash.Sha256(global),
+            Strategy = _aggregator.Name,
+            ConfigurationHash = ConfigurationHash.ToString("x16", System.Globalization.CultureInfo.InvariantCulture),
+            Participants = record.Succeeded ? record.FitClients.Where(id => !failedFit.Contains(id)).ToArray() : Array.Empty<string>(),
+            Rejected = record.Failures.Select(f => new Audit.AuditRejection(f.ClientId, f.Phase.ToString().ToLowerInvariant(), f.Kind.ToString(), f.Reason)).ToArray(),
+            StrategyParameters = record.AggregatorMetrics.ToDictionary(p => p.Key, p => p.Value.ToString(), StringComparer.Ordinal),
+            EpsilonSoFar = record.AggregatorMetrics.TryGetValue("dp_epsilon", out ConfigValue epsilon) ? epsilon.AsDouble() : null,
+        };
+        await _audit.AppendAsync(entry, cancellationToken).ConfigureAwait(false);
     }
 
     private void UpdateHealth(int round, RoundRecord record)

@@ -23,6 +23,7 @@ public sealed class FederatedServerBuilder
     private ILoggerFactory _loggerFactory = NullLoggerFactory.Instance;
     private TimeProvider _timeProvider = TimeProvider.System;
     private Checkpoints.ICheckpointStore? _checkpoints;
+    private Audit.IAuditLog? _audit;
     private BufferedAsyncOptions? _buffered;
 
     /// <summary>Sets the transport that reaches the clients.</summary>
@@ -120,6 +121,19 @@ public sealed class FederatedServerBuilder
     }
 
     /// <summary>
+    /// Appends a record of every round to <paramref name="log"/>: the global model's SHA-256, the clients whose updates
+    /// went in, the clients left out and why, the strategy's reported parameters and the privacy budget spent, each
+    /// record chained to the one before by its hash (see <see cref="Audit.FileAuditLog"/>).
+    /// </summary>
+    /// <param name="log">The log, for example a <see cref="Audit.FileAuditLog"/>.</param>
+    /// <returns>This builder.</returns>
+    public FederatedServerBuilder UseAuditLog(Audit.IAuditLog log)
+    {
+        _audit = log ?? throw new ArgumentNullException(nameof(log));
+        return this;
+    }
+
+    /// <summary>
     /// Runs the federation in buffered asynchronous mode (FedBuff) instead of synchronous rounds: see
     /// <see cref="BufferedAsyncOptions"/>. The strategy configures clients (for example FedProx's mu) but the server
     /// update is FedBuff's; checkpointing is not available in this mode.
@@ -162,7 +176,7 @@ public sealed class FederatedServerBuilder
         }
 
         return new FederatedServer(_transport, _aggregator, _initialParameters.Clone(), CopyOptions(_options),
-            _fitConfig, _evaluateConfig, _centralizedEvaluator, _loggerFactory.CreateLogger<FederatedServer>(), _timeProvider, _checkpoints, _buffered);
+            _fitConfig, _evaluateConfig, _centralizedEvaluator, _loggerFactory.CreateLogger<FederatedServer>(), _timeProvider, _checkpoints, _buffered, _audit);
     }
 
     private static FederatedServerOptions CopyOptions(FederatedServerOptions o)
