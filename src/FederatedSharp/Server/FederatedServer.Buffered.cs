@@ -78,7 +78,7 @@ public sealed partial class FederatedServer
                     {
                         try
                         {
-                            _validator.Validate(clientId, start, outcome.Result!);
+                            _validator.Validate(clientId, start, outcome.Result!, version + 1);
                             double examples = buffered.WeightByExamples ? outcome.Result!.ExampleCount : 1;
                             float weight = (float)(examples * BufferedAsyncOptions.StalenessWeight(staleness));
                             System.Numerics.Tensors.TensorPrimitives.Subtract(outcome.Result!.Parameters.Values, start.Values, delta);

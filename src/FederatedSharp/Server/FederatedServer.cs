@@ -315,7 +315,7 @@ public sealed partial class FederatedServer
 
                         try
                         {
-                            _validator.Validate(outcome.ClientId, global, outcome.Result!);
+                            _validator.Validate(outcome.ClientId, global, outcome.Result!, round);
                             valid.Add((outcome, outcome.Result!));
                         }
                         catch (InvalidUpdateException ex)

@@ -127,6 +127,11 @@ public sealed class FederatedServerOptions
             RequireFinite = Validation.RequireFinite,
             MaxUpdateNorm = Validation.MaxUpdateNorm,
             MaxExampleCount = Validation.MaxExampleCount,
+            MaxUpdateNormToMedian = Validation.MaxUpdateNormToMedian,
+            RelativeNormWindow = Validation.RelativeNormWindow,
+            RelativeNormMinimumHistory = Validation.RelativeNormMinimumHistory,
+            MaxUpdatesPerClient = Validation.MaxUpdatesPerClient,
+            RateLimitRounds = Validation.RateLimitRounds,
         };
     }
 
