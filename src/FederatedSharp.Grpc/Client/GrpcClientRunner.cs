@@ -132,6 +132,7 @@ public sealed class GrpcClientRunner
             if (call.ResponseStream.Current.KindCase == ServerMessage.KindOneofCase.Shutdown)
             {
                 GrpcLog.ShutdownReceived(_logger, call.ResponseStream.Current.Shutdown.Reason);
+                await CloseGracefullyAsync(call, writeLock).ConfigureAwait(false);
                 return true;
             }
 
@@ -189,6 +190,7 @@ public sealed class GrpcClientRunner
                         break;
                     case ServerMessage.KindOneofCase.Shutdown:
                         GrpcLog.ShutdownReceived(_logger, message.Shutdown.Reason);
+                        await CloseGracefullyAsync(call, writeLock).ConfigureAwait(false);
                         return true;
                     default:
                         break;
@@ -201,6 +203,32 @@ public sealed class GrpcClientRunner
         {
             await session.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(running.Values.Select(r => r.Work).Append(heartbeat)).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Closes our side of the session and reads the server's end of it, so the call completes cleanly.</summary>
+    private static async Task CloseGracefullyAsync(AsyncDuplexStreamingCall<ClientMessage, ServerMessage> call, SemaphoreSlim writeLock)
+    {
+        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            await writeLock.WaitAsync(grace.Token).ConfigureAwait(false);
+            try
+            {
+                await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                writeLock.Release();
+            }
+
+            while (await call.ResponseStream.MoveNext(grace.Token).ConfigureAwait(false))
+            {
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or RpcException or IOException or InvalidOperationException)
+        {
+            // The server is going away anyway.
         }
     }
 

@@ -22,6 +22,7 @@ namespace FederatedSharp.Grpc.Server;
 public sealed class GrpcFederationTransport : ITransport
 {
     private const int PayloadCacheSize = 4;
+    private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(3);
     private readonly GrpcFederationOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -309,7 +310,7 @@ public sealed class GrpcFederationTransport : ITransport
                 }
             }
 
-            EndSession(session, "the client closed the session");
+            EndSession(session, _disposed.IsCancellationRequested ? "the federation is over" : "the client closed the session");
         }
         catch (OperationCanceledException) when (linked.IsCancellationRequested)
         {
@@ -515,8 +516,17 @@ public sealed class GrpcFederationTransport : ITransport
                 await responses.WriteAsync(message, cancellationToken).ConfigureAwait(false);
             }
 
-            // The queue was completed: the session ended or the federation is over (the shutdown notice is sent first).
-            EndSession(session, _disposed.IsCancellationRequested ? "the federation is over" : session.EndReason);
+            // The queue was completed: the session ended, or the federation is over and the shutdown notice is out. In
+            // the latter case give the client a moment to close its side first (it does so on the notice), so the call
+            // ends cleanly instead of being reset with the notice still in flight.
+            if (_disposed.IsCancellationRequested && !session.IsEnded)
+            {
+                _ = Task.Delay(ShutdownGrace, _time, CancellationToken.None).ContinueWith(_ => EndSession(session, "the federation is over"), TaskScheduler.Default);
+            }
+            else
+            {
+                EndSession(session, session.EndReason);
+            }
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException)
         {

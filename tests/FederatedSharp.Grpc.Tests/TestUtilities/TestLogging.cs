@@ -27,7 +27,9 @@ public static class TestLogging
         {
             if (IsEnabled(logLevel))
             {
-                TestContext.Progress.WriteLine($"[{DateTime.UtcNow:HH:mm:ss.fff} {logLevel} {category.Split('.')[^1]}] {formatter(state, exception)}");
+                string line = $"[{DateTime.UtcNow:HH:mm:ss.fff} {logLevel} {category.Split('.')[^1]}] {formatter(state, exception)}";
+                TestContext.Progress.WriteLine(line);
+                TestContext.Out.WriteLine(line);
             }
         }
     }
