@@ -37,7 +37,7 @@ public class ByzantineClientTests
         double clean = await AccuracyAsync(() => new FedAvg(), attack: null, test);
         var table = new List<string> { $"| attack (4 of 20 clients) | {string.Join(" | ", Strategies.Select(s => s.Name))} |", $"|---|{string.Join("|", Strategies.Select(_ => "---"))}|" };
         var results = new Dictionary<(string Attack, string Strategy), double>();
-        foreach (string attack in new[] { "none", "sign flip x10", "Gaussian noise (sigma 1)", "small shift (1.5|d|)", "label flip" })
+        foreach (string attack in new[] { "none", "sign flip x10", "Gaussian noise (sigma 1)", "small shift (1.5|d|)", "a little is enough (colluding)", "label flip" })
         {
             var row = new List<string>();
             foreach ((string name, Func<IAggregator> create) in Strategies)
@@ -55,7 +55,7 @@ public class ByzantineClientTests
         Assert.Multiple(() =>
         {
             Assert.That(results[("sign flip x10", "FedAvg")], Is.LessThan(clean - 0.10), "the attack is real: FedAvg breaks");
-            foreach (string attack in new[] { "sign flip x10", "Gaussian noise (sigma 1)", "label flip" })
+            foreach (string attack in new[] { "sign flip x10", "Gaussian noise (sigma 1)", "a little is enough (colluding)", "label flip" })
             {
                 foreach (string strategy in new[] { "Krum", "MultiKrum", "FedMedian", "FedTrimmedAvg", "Bulyan" })
                 {
@@ -68,11 +68,12 @@ public class ByzantineClientTests
     private static async Task<double> AccuracyAsync(Func<IAggregator> strategy, string? attack, TorchDataSet test)
     {
         var clients = new List<IClient>();
+        var coalition = new AlieCoalition(Attackers, Clients);
         for (int i = 0; i < Clients; i++)
         {
             bool attacker = attack is not null && i < Attackers;
             TorchTrainerClient honest = SyntheticHeartData.Client(i, flipLabels: attacker && attack == "label flip");
-            clients.Add(!attacker || attack == "label flip" ? honest : new ByzantineClient(honest, attack switch
+            clients.Add(!attacker || attack == "label flip" ? honest : attack!.StartsWith("a little", StringComparison.Ordinal) ? coalition.Recruit(honest) : new ByzantineClient(honest, attack switch
             {
                 "sign flip x10" => ByzantineAttack.SignFlip,
                 "Gaussian noise (sigma 1)" => ByzantineAttack.GaussianNoise,
@@ -80,7 +81,11 @@ public class ByzantineClientTests
             }, attack!.StartsWith("small", StringComparison.Ordinal) ? 1.5 : 1.0, (ulong)i));
         }
 
-        await using var transport = new InMemoryTransport(new InMemoryTransportOptions { MaxConcurrency = 4 });
+        await using var transport = new InMemoryTransport(new InMemoryTransportOptions
+        {
+            // The colluding attackers meet at a barrier, so the whole round must run at once.
+            MaxConcurrency = attack?.StartsWith("a little", StringComparison.Ordinal) == true ? Clients : 4,
+        });
         for (int i = 0; i < Clients; i++)
         {
             transport.AddClient($"c{i:D2}", clients[i]);
