@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Packs FederatedSharp with a unique CI version, builds a consumer project from those packages, and checks that
 # (1) the consumer's build applies the TorchSharp native fix when this system needs it and TorchSharp then runs, and
-# (2) FederatedSharpPatchLibTorchSharp=false switches the fix off. Prints "smoke: N passed, N failed" counts.
+# (2) FederatedSharpPatchLibTorchSharp=false switches the fix off, and (3) the packaged gRPC transport serves a fit. Prints "smoke: N passed, N failed" counts.
 set -uo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 work="$repo/artifacts/consumer-smoke"
@@ -22,6 +22,7 @@ check() { if [ "$1" = 0 ]; then passed=$((passed + 1)); echo "smoke ok: $2"; els
 
 dotnet pack "$repo/src/FederatedSharp/FederatedSharp.csproj" -c Release --no-build -o "$feed" -p:PackageVersion="$version" >/dev/null
 dotnet pack "$repo/src/FederatedSharp.TorchSharp/FederatedSharp.TorchSharp.csproj" -c Release --no-build -o "$feed" -p:PackageVersion="$version" >/dev/null
+dotnet pack "$repo/src/FederatedSharp.Grpc/FederatedSharp.Grpc.csproj" -c Release --no-build -o "$feed" -p:PackageVersion="$version" >/dev/null
 
 cd "$work"
 needs_fix=1
@@ -37,6 +38,7 @@ fi
 out=$(dotnet run -c Release --no-build 2>&1); rc=$?
 echo "$out" | tail -n 1
 check $rc "TorchSharp runs in the consumer"
+echo "$out" | grep -q "gRPC round trip returned 8 parameters"; check $? "the gRPC package serves a fit over loopback"
 
 if [ "$needs_fix" = 1 ]; then
   rm -rf bin obj
