@@ -1,0 +1,292 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using FederatedSharp.Clients;
+using FederatedSharp.Parameters;
+using FederatedSharp.Simulation;
+using FederatedSharp.Transport;
+using MathNet.Numerics.Distributions;
+
+namespace FederatedSharp.Privacy.SecureAggregation;
+
+/// <summary>The outcome of a secure round: the new model and who took part.</summary>
+public sealed class SecureAggregationResult : IDisposable
+{
+    internal SecureAggregationResult(ModelParameters parameters, IReadOnlyList<string> contributors, IReadOnlyList<string> dropped, long totalExamples, TimeSpan duration)
+    {
+        Parameters = parameters;
+        Contributors = contributors;
+        Dropped = dropped;
+        TotalExamples = totalExamples;
+        Duration = duration;
+    }
+
+    /// <summary>The new global model: the old one plus the example-weighted mean of the clipped updates.</summary>
+    public ModelParameters Parameters { get; }
+
+    /// <summary>Clients whose (masked) updates are in the sum.</summary>
+    public IReadOnlyList<string> Contributors { get; }
+
+    /// <summary>Clients that dropped out (or were refused) at some phase, in order.</summary>
+    public IReadOnlyList<string> Dropped { get; }
+
+    /// <summary>The contributors' examples together: the only count the server learns.</summary>
+    public long TotalExamples { get; }
+
+    /// <summary>Wall time of the four phases.</summary>
+    public TimeSpan Duration { get; }
+
+    /// <summary>Disposes the parameters.</summary>
+    public void Dispose() => Parameters.Dispose();
+}
+
+/// <summary>
+/// Secure aggregation (Bonawitz et al. 2017) driven from the server: four phases, each an ordinary fit call to every
+/// remaining client, so it runs over any <see cref="ITransport"/> (in-memory, gRPC) with clients wrapped in
+/// <see cref="SecureAggregationClient"/>. (1) advertise: each client sends two fresh ECDH P-256 public keys; (2) share:
+/// each sends its mask key and self-mask seed, Shamir-split (threshold t) and AES-GCM-encrypted for each other client,
+/// which the server routes; (3) masked input: each trains and sends its example-weighted, L2-clipped update in 64-bit
+/// fixed point, plus its self mask and the pairwise masks it agreed with every other client (these cancel in the sum);
+/// (4) unmask: survivors reveal, per client, the share of the self-mask seed (it contributed) or of the mask key (it
+/// dropped), never both. The server removes the masks and learns only the sum (and the total example count). Up to
+/// n - t clients may drop out after sending masked inputs; with fewer than t left the round fails with
+/// <see cref="SecureAggregationException"/> and nothing is revealed. Honest-but-curious server: it is trusted to route
+/// messages faithfully (the active-adversary variant with signatures and consistency checks is not implemented).
+/// </summary>
+public sealed class SecureAggregationServer
+{
+    private static readonly TensorLayout Empty = TensorLayout.Create(new TensorSpec("secagg", 1));
+    private readonly SecureAggregationOptions _options;
+
+    /// <summary>Creates the server side.</summary>
+    /// <param name="options">Settings; null for defaults.</param>
+    public SecureAggregationServer(SecureAggregationOptions? options = null)
+    {
+        _options = options ?? new SecureAggregationOptions();
+        _options.Validate();
+    }
+
+    /// <summary>Runs one secure round over <paramref name="clientIds"/>.</summary>
+    /// <param name="transport">The transport the clients are connected to.</param>
+    /// <param name="clientIds">The clients of the round (at least the threshold).</param>
+    /// <param name="round">The round number (keys and masks are fresh per round).</param>
+    /// <param name="global">The current global model.</param>
+    /// <param name="fitConfig">Training settings passed to the clients with the masked-input phase.</param>
+    /// <param name="cancellationToken">Cancels the round.</param>
+    /// <returns>The new model and who contributed.</returns>
+    /// <exception cref="SecureAggregationException">Too few clients remain, or the unmasked sum is inconsistent.</exception>
+    public async Task<SecureAggregationResult> RunRoundAsync(
+        ITransport transport, IReadOnlyList<string> clientIds, int round, ModelParameters global, ConfigRecord? fitConfig = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        ArgumentNullException.ThrowIfNull(clientIds);
+        ArgumentNullException.ThrowIfNull(global);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        List<string> u1 = clientIds.Distinct().OrderBy(id => id, StringComparer.Ordinal).ToList();
+        int threshold = _options.Threshold ?? Math.Max(2, (2 * u1.Count / 3) + 1);
+        var dropped = new List<string>();
+        Require(u1.Count, threshold, "start");
+        using ModelParameters empty = ModelParameters.Create(Empty);
+
+        // 1. Advertise keys.
+        Dictionary<string, ConfigRecord> advertised = await PhaseAsync(transport, u1, round, empty, Config("advertise", threshold), dropped, cancellationToken).ConfigureAwait(false);
+        var keys = new List<(string, byte[][])>();
+        foreach ((string id, ConfigRecord reply) in advertised.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            List<(string Id, byte[][] Fields)> entry = Wire.Unpack(Wire.Bytes(reply, Wire.PublicKeys, "key advertisement"), "key advertisement");
+            if (entry.Count == 1 && entry[0].Id == id && entry[0].Fields.Length == 2)
+            {
+                keys.Add((id, entry[0].Fields));
+            }
+            else
+            {
+                dropped.Add(id);
+            }
+        }
+
+        List<string> u1Keys = keys.Select(k => k.Item1).ToList();
+        Require(u1Keys.Count, threshold, "key advertisement");
+
+        // 2. Share keys; the server routes the encrypted shares.
+        ConfigRecord share = Config("share", threshold);
+        share[Wire.Keys] = ConfigValue.FromBytes(Wire.Pack(keys));
+        Dictionary<string, ConfigRecord> shared = await PhaseAsync(transport, u1Keys, round, empty, share, dropped, cancellationToken).ConfigureAwait(false);
+        var inboxes = u1Keys.ToDictionary(id => id, _ => new List<(string, byte[][])>(), StringComparer.Ordinal);
+        var u2 = new List<string>();
+        foreach ((string from, ConfigRecord reply) in shared.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            List<(string Id, byte[][] Fields)> outgoing = Wire.Unpack(Wire.Bytes(reply, Wire.Shares, "share reply"), "shares");
+            if (outgoing.Count != u1Keys.Count || outgoing.Select(o => o.Id).Except(u1Keys).Any())
+            {
+                dropped.Add(from);
+                continue;
+            }
+
+            u2.Add(from);
+            foreach ((string to, byte[][] fields) in outgoing)
+            {
+                inboxes[to].Add((from, fields));
+            }
+        }
+
+        Require(u2.Count, threshold, "key sharing");
+
+        // 3. Masked inputs (each client gets the shares addressed to it, from clients that shared).
+        double scale = Math.Pow(2, 62) / (_options.MaxExampleCount * (double)u1.Count * _options.ClipNorm);
+        var masked = new Dictionary<string, ConfigRecord>(StringComparer.Ordinal);
+        Task<(string, ConfigRecord?)>[] calls = u2.Select(id =>
+        {
+            ConfigRecord config = Config("masked", threshold, fitConfig);
+            config[Wire.Inbox] = ConfigValue.FromBytes(Wire.Pack(inboxes[id].Where(e => u2.Contains(e.Item1))));
+            config[Wire.Sharers] = ConfigValue.FromBytes(Wire.Ids(u2));
+            config[Wire.Scale] = scale;
+            config[Wire.Clip] = _options.ClipNorm;
+            return CallAsync(transport, id, round, global, config.Freeze(), cancellationToken);
+        }).ToArray();
+        int length = global.Length + 1;
+        var sum = new ulong[length];
+        var u3 = new List<string>();
+        foreach ((string id, ConfigRecord? reply) in await Task.WhenAll(calls).ConfigureAwait(false))
+        {
+            if (reply is not null && reply.TryGetValue(Wire.Masked, out ConfigValue value) && value.Kind == ConfigValueKind.Bytes && value.AsBytes().Length == length * 8)
+            {
+                ReadOnlySpan<ulong> y = MemoryMarshal.Cast<byte, ulong>(value.AsBytes().Span);
+                for (int i = 0; i < length; i++)
+                {
+                    sum[i] += y[i];
+                }
+
+                u3.Add(id);
+            }
+            else
+            {
+                dropped.Add(id);
+            }
+        }
+
+        Require(u3.Count, threshold, "masked input");
+
+        // 4. Unmask: survivors reveal one share per client.
+        ConfigRecord unmask = Config("unmask", threshold);
+        unmask[Wire.Survivors] = ConfigValue.FromBytes(Wire.Ids(u3));
+        Dictionary<string, ConfigRecord> revealed = await PhaseAsync(transport, u3, round, empty, unmask, dropped, cancellationToken).ConfigureAwait(false);
+        var shares = new Dictionary<string, List<(int X, byte[] Share)>>(StringComparer.Ordinal);
+        foreach ((string from, ConfigRecord reply) in revealed)
+        {
+            foreach ((string about, byte[][] fields) in Wire.Unpack(Wire.Bytes(reply, Wire.Unmask, "unmask reply"), "unmask reply"))
+            {
+                bool expectSeed = u3.Contains(about);
+                if (fields.Length == 3 && fields[0].Length == 1 && fields[0][0] == (expectSeed ? (byte)'b' : (byte)'s') && fields[1].Length == 4 && u2.Contains(about))
+                {
+                    (shares.TryGetValue(about, out var list) ? list : shares[about] = new()).Add((BitConverter.ToInt32(fields[1]), fields[2]));
+                }
+            }
+        }
+
+        Require(revealed.Count, threshold, "unmasking");
+        foreach (string id in u3)
+        {
+            byte[] seed = Recover(shares, id, threshold, "self-mask seed");
+            MaskStream.Apply(seed, round, sum, -1);
+        }
+
+        Dictionary<string, byte[]> publicMaskKeys = keys.ToDictionary(k => k.Item1, k => k.Item2[1], StringComparer.Ordinal);
+        foreach (string gone in u2.Except(u3))
+        {
+            byte[] d = Recover(shares, gone, threshold, "mask key");
+            using ECDiffieHellman key = ECDiffieHellman.Create(new ECParameters { Curve = ECCurve.NamedCurves.nistP256, D = d });
+            foreach (string survivor in u3)
+            {
+                using var peer = ECDiffieHellman.Create();
+                peer.ImportSubjectPublicKeyInfo(publicMaskKeys[survivor], out _);
+                byte[] pairSeed = MaskStream.PairSeed(key, peer.PublicKey, "mask");
+
+                // The survivor added +mask when its id sorts before the dropped client's; take it back out.
+                MaskStream.Apply(pairSeed, round, sum, string.CompareOrdinal(survivor, gone) < 0 ? -1 : +1);
+            }
+        }
+
+        long examples = unchecked((long)sum[^1]);
+        if (examples <= 0 || examples > _options.MaxExampleCount * u3.Count)
+        {
+            throw new SecureAggregationException($"The unmasked example count {examples} is impossible: a client or a share was inconsistent.");
+        }
+
+        ModelParameters next = global.Clone();
+        Span<float> values = next.Values;
+        var random = new DeterministicRandom(DeterministicRandom.Mix(_options.Seed, (ulong)round, 0x5EC));
+        double noise = _options.NoiseMultiplier * _options.ClipNorm * _options.MaxExampleCount;
+        for (int i = 0; i < values.Length; i++)
+        {
+            double weighted = unchecked((long)sum[i]) / scale;
+            if (noise > 0)
+            {
+                weighted += Normal.Sample(random, 0, noise);
+            }
+
+            values[i] = (float)(values[i] + (weighted / examples));
+        }
+
+        return new SecureAggregationResult(next, u3, dropped, examples, started.Elapsed);
+    }
+
+    private static byte[] Recover(Dictionary<string, List<(int X, byte[] Share)>> shares, string id, int threshold, string what)
+    {
+        if (!shares.TryGetValue(id, out var list) || list.Count < threshold)
+        {
+            throw new SecureAggregationException($"Only {list?.Count ?? 0} shares of client '{id}'s {what} arrived; {threshold} are needed.");
+        }
+
+        return Shamir.Combine(list.Take(threshold).ToList());
+    }
+
+    private static void Require(int have, int threshold, string phase)
+    {
+        if (have < threshold)
+        {
+            throw new SecureAggregationException($"Secure aggregation failed at {phase}: {have} clients remain, the threshold is {threshold}. Nothing was revealed.");
+        }
+    }
+
+    private static ConfigRecord Config(string phase, int threshold, ConfigRecord? extra = null)
+    {
+        var config = extra is null ? new ConfigRecord() : extra.Copy();
+        config[Wire.Phase] = phase;
+        config[Wire.Threshold] = (long)threshold;
+        return config;
+    }
+
+    private async Task<Dictionary<string, ConfigRecord>> PhaseAsync(
+        ITransport transport, IReadOnlyList<string> ids, int round, ModelParameters parameters, ConfigRecord config, List<string> dropped, CancellationToken cancellationToken)
+    {
+        config.Freeze();
+        (string Id, ConfigRecord? Reply)[] replies = await Task.WhenAll(ids.Select(id => CallAsync(transport, id, round, parameters, config, cancellationToken))).ConfigureAwait(false);
+        var result = new Dictionary<string, ConfigRecord>(StringComparer.Ordinal);
+        foreach ((string id, ConfigRecord? reply) in replies)
+        {
+            if (reply is null)
+            {
+                dropped.Add(id);
+            }
+            else
+            {
+                result[id] = reply;
+            }
+        }
+
+        return result;
+    }
+
+    private async Task<(string, ConfigRecord?)> CallAsync(ITransport transport, string id, int round, ModelParameters parameters, ConfigRecord config, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using FitResult result = await transport.GetConnection(id).FitAsync(new FitInstructions(round, parameters, config), cancellationToken)
+                .WaitAsync(_options.PhaseTimeout, cancellationToken).ConfigureAwait(false);
+            return (id, result.Metrics);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return (id, null);
+        }
+    }
+}
