@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -10,7 +12,7 @@ namespace FederatedSharp.Privacy.SecureAggregation;
 /// </summary>
 internal static class MaskStream
 {
-    private const int BlockValues = 4096;
+    private const int BlockValues = 16384;
 
     /// <summary>Adds (<paramref name="sign"/> = 1) or subtracts (-1) the mask of <paramref name="seed"/> to <paramref name="values"/>, mod 2^64.</summary>
     public static void Apply(ReadOnlySpan<byte> seed, long round, Span<ulong> values, int sign)
@@ -34,10 +36,20 @@ internal static class MaskStream
 
             aes.EncryptEcb(counters.AsSpan(0, bytes), stream.AsSpan(0, bytes), PaddingMode.None);
             Span<ulong> target = values.Slice(offset, n);
-            for (int i = 0; i < n; i++)
+            Span<ulong> masks = MemoryMarshal.Cast<byte, ulong>(stream.AsSpan(0, n * 8));
+            if (!BitConverter.IsLittleEndian)
             {
-                ulong mask = BinaryPrimitives.ReadUInt64LittleEndian(stream.AsSpan(i * 8));
-                target[i] = sign > 0 ? target[i] + mask : target[i] - mask;
+                BinaryPrimitives.ReverseEndianness(masks, masks);
+            }
+
+            // Wrapping addition and subtraction mod 2^64, vectorized.
+            if (sign > 0)
+            {
+                TensorPrimitives.Add(target, masks, target);
+            }
+            else
+            {
+                TensorPrimitives.Subtract(target, masks, target);
             }
         }
     }
