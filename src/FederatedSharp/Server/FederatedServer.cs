@@ -1,3 +1,4 @@
+using FederatedSharp.Privacy.SecureAggregation;
 using System.Diagnostics;
 using FederatedSharp.Aggregation;
 using FederatedSharp.Clients;
@@ -34,6 +35,7 @@ public sealed partial class FederatedServer
     private readonly ICheckpointStore? _checkpoints;
     private readonly BufferedAsyncOptions? _buffered;
     private readonly Audit.IAuditLog? _audit;
+    private readonly SecureAggregationServer? _secure;
     private readonly Dictionary<string, ClientHealth> _health = new(StringComparer.Ordinal);
     private int _running;
 
@@ -49,9 +51,11 @@ public sealed partial class FederatedServer
         TimeProvider timeProvider,
         ICheckpointStore? checkpoints,
         BufferedAsyncOptions? buffered,
-        Audit.IAuditLog? audit = null)
+        Audit.IAuditLog? audit = null,
+        SecureAggregationServer? secure = null)
     {
         _audit = audit;
+        _secure = secure;
         _checkpoints = checkpoints;
         _buffered = buffered;
         _transport = transport;
@@ -290,127 +294,134 @@ public sealed partial class FederatedServer
         int aggregated;
         string? failureReason = null;
         ConfigRecord aggregatorMetrics = ConfigRecord.Empty;
-        using (IRoundAggregator accumulator = _aggregator.BeginRound(global, new AggregationContext(round, fitClients.Count, connected.Count)))
-        using (var roundCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        if (_secure is not null)
         {
-            var instructions = new FitInstructions(round, global, fitConfig);
-            Task<CallOutcome<FitResult>>[] calls = fitClients
-                .Select(id => CallAsync(id, RoundPhase.Fit, round, _options.FitTimeout, (c, ct) => c.FitAsync(instructions, ct), roundCts.Token))
-                .ToArray();
-
-            // Validates a batch of consecutive results and hands the valid ones to the aggregator together (cache-blocked
-            // for linear strategies); a rejected update is recorded and never aggregated.
-            void Consume(IReadOnlyList<CallOutcome<FitResult>> outcomes)
+            (next, aggregated, failureReason, aggregatorMetrics) = await RunSecureFitAsync(round, global, fitClients, fitConfig, failures, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            using (IRoundAggregator accumulator = _aggregator.BeginRound(global, new AggregationContext(round, fitClients.Count, connected.Count)))
+            using (var roundCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
-                var valid = new List<(CallOutcome<FitResult> Outcome, FitResult Result)>();
+                var instructions = new FitInstructions(round, global, fitConfig);
+                Task<CallOutcome<FitResult>>[] calls = fitClients
+                    .Select(id => CallAsync(id, RoundPhase.Fit, round, _options.FitTimeout, (c, ct) => c.FitAsync(instructions, ct), roundCts.Token))
+                    .ToArray();
+
+                // Validates a batch of consecutive results and hands the valid ones to the aggregator together (cache-blocked
+                // for linear strategies); a rejected update is recorded and never aggregated.
+                void Consume(IReadOnlyList<CallOutcome<FitResult>> outcomes)
+                {
+                    var valid = new List<(CallOutcome<FitResult> Outcome, FitResult Result)>();
+                    try
+                    {
+                        foreach (CallOutcome<FitResult> outcome in outcomes)
+                        {
+                            if (outcome.Failure is not null)
+                            {
+                                Record(failures, round, outcome.Failure);
+                                continue;
+                            }
+
+                            try
+                            {
+                                _validator.Validate(outcome.ClientId, global, outcome.Result!, round);
+                                valid.Add((outcome, outcome.Result!));
+                            }
+                            catch (InvalidUpdateException ex)
+                            {
+                                outcome.Result!.Dispose();
+                                Record(failures, round, new ClientFailure(outcome.ClientId, RoundPhase.Fit, ClientFailureKind.Rejected, ex.Message));
+                            }
+                        }
+
+                        AddToAggregator(accumulator, valid, fitMetrics, failures, round);
+                    }
+                    finally
+                    {
+                        foreach ((_, FitResult result) in valid)
+                        {
+                            result.Dispose();
+                        }
+                    }
+                }
+
+                int? enough = _options.ProceedAfterResults
+                    ?? (_options.ProceedAfterFraction is { } fraction ? (int)Math.Ceiling(fraction * fitClients.Count) : null);
+                var consumed = new bool[calls.Length];
                 try
                 {
-                    foreach (CallOutcome<FitResult> outcome in outcomes)
+                    if (_options.DeterministicAggregationOrder)
                     {
-                        if (outcome.Failure is not null)
+                        for (int i = 0; i < calls.Length && !(accumulator.Count >= enough);)
                         {
-                            Record(failures, round, outcome.Failure);
-                            continue;
-                        }
+                            var batch = new List<CallOutcome<FitResult>> { await calls[i].ConfigureAwait(false) };
+                            consumed[i] = true;
+                            for (i++; i < calls.Length && calls[i].IsCompletedSuccessfully && !(accumulator.Count + batch.Count >= enough); i++)
+                            {
+                                batch.Add(calls[i].Result);
+                                consumed[i] = true;
+                            }
 
-                        try
-                        {
-                            _validator.Validate(outcome.ClientId, global, outcome.Result!, round);
-                            valid.Add((outcome, outcome.Result!));
+                            Consume(batch);
                         }
-                        catch (InvalidUpdateException ex)
+                    }
+                    else
+                    {
+                        var index = calls.Select((c, i) => (c, i)).ToDictionary(p => (Task)p.c, p => p.i);
+                        await foreach (Task<CallOutcome<FitResult>> call in Task.WhenEach(calls).WithCancellation(cancellationToken).ConfigureAwait(false))
                         {
-                            outcome.Result!.Dispose();
-                            Record(failures, round, new ClientFailure(outcome.ClientId, RoundPhase.Fit, ClientFailureKind.Rejected, ex.Message));
+                            consumed[index[call]] = true;
+                            Consume(new[] { await call.ConfigureAwait(false) });
+                            if (accumulator.Count >= enough)
+                            {
+                                break;
+                            }
                         }
                     }
 
-                    AddToAggregator(accumulator, valid, fitMetrics, failures, round);
+                    if (consumed.Contains(false))
+                    {
+                        // Enough updates are in: the others are cancelled, not blamed.
+                        await roundCts.CancelAsync().ConfigureAwait(false);
+                        for (int i = 0; i < calls.Length; i++)
+                        {
+                            if (!consumed[i])
+                            {
+                                CallOutcome<FitResult> late = await calls[i].ConfigureAwait(false);
+                                late.Result?.Dispose();
+                                failures.Add(new ClientFailure(late.ClientId, RoundPhase.Fit, ClientFailureKind.NotNeeded, $"the round closed after {accumulator.Count} updates."));
+                            }
+                        }
+                    }
                 }
                 finally
                 {
-                    foreach ((_, FitResult result) in valid)
-                    {
-                        result.Dispose();
-                    }
+                    await roundCts.CancelAsync().ConfigureAwait(false);
+                    DisposeUnconsumed(calls);
                 }
-            }
 
-            int? enough = _options.ProceedAfterResults
-                ?? (_options.ProceedAfterFraction is { } fraction ? (int)Math.Ceiling(fraction * fitClients.Count) : null);
-            var consumed = new bool[calls.Length];
-            try
-            {
-                if (_options.DeterministicAggregationOrder)
+                cancellationToken.ThrowIfCancellationRequested();
+                aggregated = accumulator.Count;
+                if (aggregated >= _options.MinFitClients)
                 {
-                    for (int i = 0; i < calls.Length && !(accumulator.Count >= enough);)
+                    try
                     {
-                        var batch = new List<CallOutcome<FitResult>> { await calls[i].ConfigureAwait(false) };
-                        consumed[i] = true;
-                        for (i++; i < calls.Length && calls[i].IsCompletedSuccessfully && !(accumulator.Count + batch.Count >= enough); i++)
-                        {
-                            batch.Add(calls[i].Result);
-                            consumed[i] = true;
-                        }
-
-                        Consume(batch);
+                        next = accumulator.Complete();
+                        aggregatorMetrics = (accumulator as IReportingRoundAggregator)?.GetRoundMetrics() ?? ConfigRecord.Empty;
+                    }
+                    catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
+                    {
+                        // For example Krum or Bulyan with too few updates for their f: the round fails, the federation goes on.
+                        failureReason = $"{_aggregator.Name} could not aggregate {aggregated} updates: {ex.Message}";
+                        Log.AggregationFailed(_logger, round, failureReason);
                     }
                 }
                 else
                 {
-                    var index = calls.Select((c, i) => (c, i)).ToDictionary(p => (Task)p.c, p => p.i);
-                    await foreach (Task<CallOutcome<FitResult>> call in Task.WhenEach(calls).WithCancellation(cancellationToken).ConfigureAwait(false))
-                    {
-                        consumed[index[call]] = true;
-                        Consume(new[] { await call.ConfigureAwait(false) });
-                        if (accumulator.Count >= enough)
-                        {
-                            break;
-                        }
-                    }
+                    failureReason = $"only {aggregated} valid updates, {_options.MinFitClients} needed";
+                    Log.RoundFailed(_logger, round, aggregated, _options.MinFitClients);
                 }
-
-                if (consumed.Contains(false))
-                {
-                    // Enough updates are in: the others are cancelled, not blamed.
-                    await roundCts.CancelAsync().ConfigureAwait(false);
-                    for (int i = 0; i < calls.Length; i++)
-                    {
-                        if (!consumed[i])
-                        {
-                            CallOutcome<FitResult> late = await calls[i].ConfigureAwait(false);
-                            late.Result?.Dispose();
-                            failures.Add(new ClientFailure(late.ClientId, RoundPhase.Fit, ClientFailureKind.NotNeeded, $"the round closed after {accumulator.Count} updates."));
-                        }
-                    }
-                }
-            }
-            finally
-            {
-                await roundCts.CancelAsync().ConfigureAwait(false);
-                DisposeUnconsumed(calls);
-            }
-
-            cancellationToken.ThrowIfCancellationRequested();
-            aggregated = accumulator.Count;
-            if (aggregated >= _options.MinFitClients)
-            {
-                try
-                {
-                    next = accumulator.Complete();
-                    aggregatorMetrics = (accumulator as IReportingRoundAggregator)?.GetRoundMetrics() ?? ConfigRecord.Empty;
-                }
-                catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
-                {
-                    // For example Krum or Bulyan with too few updates for their f: the round fails, the federation goes on.
-                    failureReason = $"{_aggregator.Name} could not aggregate {aggregated} updates: {ex.Message}";
-                    Log.AggregationFailed(_logger, round, failureReason);
-                }
-            }
-            else
-            {
-                failureReason = $"only {aggregated} valid updates, {_options.MinFitClients} needed";
-                Log.RoundFailed(_logger, round, aggregated, _options.MinFitClients);
             }
         }
 
@@ -480,6 +491,37 @@ public sealed partial class FederatedServer
             Duration = duration,
         };
         return (record, next);
+    }
+
+    private async Task<(ModelParameters Next, int Aggregated, string? FailureReason, ConfigRecord Metrics)> RunSecureFitAsync(
+        int round, ModelParameters global, IReadOnlyList<string> fitClients, ConfigRecord fitConfig, List<ClientFailure> failures, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using SecureAggregationResult result = await _secure!.RunRoundAsync(_transport, fitClients, round, global, fitConfig, cancellationToken).ConfigureAwait(false);
+            foreach (string id in result.Dropped)
+            {
+                Record(failures, round, new ClientFailure(id, RoundPhase.Fit, ClientFailureKind.Exception, "dropped out of secure aggregation"));
+            }
+
+            var metrics = new ConfigRecord
+            {
+                ["secagg_total_examples"] = result.TotalExamples,
+                ["secagg_dropped"] = (long)result.Dropped.Count,
+            }.Freeze();
+            if (result.Contributors.Count < _options.MinFitClients)
+            {
+                Log.RoundFailed(_logger, round, result.Contributors.Count, _options.MinFitClients);
+                return (global, result.Contributors.Count, $"only {result.Contributors.Count} clients in the secure sum, {_options.MinFitClients} needed", metrics);
+            }
+
+            return (result.Parameters.Clone(), result.Contributors.Count, null, metrics);
+        }
+        catch (SecureAggregationException ex)
+        {
+            Log.AggregationFailed(_logger, round, ex.Message);
+            return (global, 0, ex.Message, ConfigRecord.Empty);
+        }
     }
 
     private void AddToAggregator(

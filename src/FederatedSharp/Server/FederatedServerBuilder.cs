@@ -24,6 +24,7 @@ public sealed class FederatedServerBuilder
     private TimeProvider _timeProvider = TimeProvider.System;
     private Checkpoints.ICheckpointStore? _checkpoints;
     private Audit.IAuditLog? _audit;
+    private Privacy.SecureAggregation.SecureAggregationServer? _secure;
     private BufferedAsyncOptions? _buffered;
 
     /// <summary>Sets the transport that reaches the clients.</summary>
@@ -121,6 +122,22 @@ public sealed class FederatedServerBuilder
     }
 
     /// <summary>
+    /// Aggregates every round with secure aggregation (see <see cref="Privacy.SecureAggregation.SecureAggregationServer"/>):
+    /// the server learns only the example-weighted mean of the clipped updates. Clients must be wrapped in
+    /// <see cref="Privacy.SecureAggregation.SecureAggregationClient"/>. The strategy is FedAvg (set implicitly); update
+    /// validation and robust strategies cannot apply, since the server never sees an individual update; clients that drop
+    /// out are recorded as failures; a round with fewer than the threshold left fails and the federation goes on.
+    /// </summary>
+    /// <param name="options">Threshold, clip norm, central noise; null for defaults.</param>
+    /// <returns>This builder.</returns>
+    public FederatedServerBuilder UseSecureAggregation(Privacy.SecureAggregation.SecureAggregationOptions? options = null)
+    {
+        _secure = new Privacy.SecureAggregation.SecureAggregationServer(options);
+        _aggregator ??= new Aggregation.FedAvg();
+        return this;
+    }
+
+    /// <summary>
     /// Appends a record of every round to <paramref name="log"/>: the global model's SHA-256, the clients whose updates
     /// went in, the clients left out and why, the strategy's reported parameters and the privacy budget spent, each
     /// record chained to the one before by its hash (see <see cref="Audit.FileAuditLog"/>).
@@ -170,13 +187,18 @@ public sealed class FederatedServerBuilder
 
         _options.Validate();
         _buffered?.Validate();
+        if (_secure is not null && (_buffered is not null || _aggregator is not Aggregation.FedAvg))
+        {
+            throw new ArgumentException("Secure aggregation computes the example-weighted mean (FedAvg) in synchronous rounds; it does not combine with another strategy or with buffered asynchronous aggregation.");
+        }
+
         if (_buffered is not null && _checkpoints is not null)
         {
             throw new InvalidOperationException("Checkpointing is available with synchronous rounds only, not with buffered asynchronous aggregation.");
         }
 
         return new FederatedServer(_transport, _aggregator, _initialParameters.Clone(), CopyOptions(_options),
-            _fitConfig, _evaluateConfig, _centralizedEvaluator, _loggerFactory.CreateLogger<FederatedServer>(), _timeProvider, _checkpoints, _buffered, _audit);
+            _fitConfig, _evaluateConfig, _centralizedEvaluator, _loggerFactory.CreateLogger<FederatedServer>(), _timeProvider, _checkpoints, _buffered, _audit, _secure);
     }
 
     private static FederatedServerOptions CopyOptions(FederatedServerOptions o)

@@ -1,6 +1,8 @@
+using FederatedSharp.Aggregation;
 using FederatedSharp.Clients;
 using FederatedSharp.Parameters;
 using FederatedSharp.Privacy.SecureAggregation;
+using FederatedSharp.Server;
 using FederatedSharp.Tests.TestUtilities;
 using FederatedSharp.Transport.InMemory;
 
@@ -226,5 +228,84 @@ public class SecureAggregationServerTests
 
         double expected = bytes.Length / 256.0;
         return counts.Sum(c => (c - expected) * (c - expected) / expected);
+    }
+}
+
+public class FederatedServerSecureAggregationTests
+{
+    private static async Task<FederationResult> RunAsync(bool secure, Func<int, IClient, IClient>? wrap = null, string? auditPath = null)
+    {
+        await using var transport = new InMemoryTransport(new InMemoryTransportOptions { MaxConcurrency = 5 });
+        for (int i = 0; i < 5; i++)
+        {
+            IClient client = new ShiftClient(0.01f * (i + 1), 10 * (i + 1));
+            client = secure ? new SecureAggregationClient($"site-{i}", client) : client;
+            transport.AddClient($"site-{i}", wrap?.Invoke(i, client) ?? client);
+        }
+
+        using ModelParameters initial = TestModels.Filled(TestModels.SmallLayout, 0);
+        FederatedServerBuilder builder = new FederatedServerBuilder()
+            .UseTransport(transport)
+            .WithInitialParameters(initial)
+            .Configure(o => { o.Rounds = 3; o.MinAvailableClients = 5; o.MinFitClients = 3; o.MinEvaluateClients = 3; o.Seed = 4; });
+        builder = secure ? builder.UseSecureAggregation(new SecureAggregationOptions { ClipNorm = 1.0, MaxExampleCount = 1000 }) : builder.UseAggregator(new FedAvg());
+        if (auditPath is not null)
+        {
+            builder.UseAuditLog(new FederatedSharp.Server.Audit.FileAuditLog(auditPath));
+        }
+
+        return await builder.Build().RunAsync().WithTimeout();
+    }
+
+    [Test]
+    public async Task RunAsync_UseSecureAggregation_SameModelAsPlainFedAvg()
+    {
+        using FederationResult plain = await RunAsync(secure: false);
+        using FederationResult secure = await RunAsync(secure: true);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(secure.Parameters.Values.ToArray(), Is.EqualTo(plain.Parameters.Values.ToArray()).Within(1e-6));
+            Assert.That(secure.History.Rounds.All(r => r.Succeeded && r.AggregatedUpdates == 5), Is.True);
+            Assert.That(secure.History.Rounds[0].AggregatorMetrics.GetInt64("secagg_total_examples", 0), Is.EqualTo(150));
+        });
+    }
+
+    [Test]
+    public async Task RunAsync_ClientDropsOutOfSecureRound_RecordedAsFailureAndRoundSucceeds()
+    {
+        using var dir = new TempDirectory("secagg-audit-");
+        string audit = Path.Combine(dir.Path, "audit.jsonl");
+
+        using FederationResult result = await RunAsync(true, (i, c) => i == 3 ? new DropOutAt(c, "masked") : c, audit);
+
+        IReadOnlyList<FederatedSharp.Server.Audit.AuditRecord> records = FederatedSharp.Server.Audit.FileAuditLog.ReadAll(audit);
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.History.Rounds.All(r => r.Succeeded && r.AggregatedUpdates == 4), Is.True);
+            Assert.That(result.History.Rounds[0].Failures.Select(f => f.ClientId), Does.Contain("site-3"));
+            Assert.That(records[0].Entry.Rejected.Select(r => r.Reason), Does.Contain("dropped out of secure aggregation"));
+        });
+    }
+
+    [Test]
+    public void Build_SecureAggregationWithKrum_Refused()
+    {
+        var builder = new FederatedServerBuilder().UseTransport(new InMemoryTransport()).UseAggregator(new Krum(1)).UseSecureAggregation()
+            .WithInitialParameters(TestModels.Filled(TestModels.SmallLayout, 0));
+
+        var ex = Assert.Throws<ArgumentException>(() => builder.Build());
+
+        Assert.That(ex!.Message, Does.Contain("does not combine with another strategy"));
+    }
+
+    private sealed class DropOutAt(IClient inner, string phase) : IClient
+    {
+        public Task<ConfigRecord> GetPropertiesAsync(CancellationToken cancellationToken = default) => inner.GetPropertiesAsync(cancellationToken);
+
+        public Task<FitResult> FitAsync(FitInstructions instructions, CancellationToken cancellationToken = default) =>
+            instructions.Config.GetString("secagg.phase", "") == phase ? throw new IOException("connection lost") : inner.FitAsync(instructions, cancellationToken);
+
+        public Task<EvaluateResult> EvaluateAsync(EvaluateInstructions instructions, CancellationToken cancellationToken = default) => inner.EvaluateAsync(instructions, cancellationToken);
     }
 }
