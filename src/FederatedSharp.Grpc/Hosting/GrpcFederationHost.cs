@@ -83,6 +83,18 @@ public sealed class GrpcFederationHost : IAsyncDisposable
         return new GrpcFederationHost(app, app.Services.GetRequiredService<GrpcFederationTransport>(), address);
     }
 
+    /// <summary>Stops the server abruptly without telling clients the federation is over (a crash, for tests).</summary>
+    internal async Task CrashAsync()
+    {
+        try
+        {
+            await _app.StopAsync(new CancellationToken(canceled: true)).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
     /// <summary>Ends the federation for connected clients and stops the server.</summary>
     /// <returns>A task that completes when stopped.</returns>
     public async ValueTask DisposeAsync()

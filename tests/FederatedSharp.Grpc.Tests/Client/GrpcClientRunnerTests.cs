@@ -172,7 +172,7 @@ public class GrpcClientRunnerTests
         await TestFederation.EventuallyAsync(() => runner.Sessions == 1);
 
         // Stop the server without ending the federation: the client sees a lost connection, not a shutdown.
-        await ((IAsyncDisposable)typeof(GrpcFederationHost).GetField("_app", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(first)!).DisposeAsync();
+        await first.CrashAsync();
         await Task.Delay(300);
         await using GrpcFederationHost second = await TestFederation.StartMutualTlsAsync(o => o.Port = port);
         await second.Transport.WaitForClientsAsync(1).WithTimeout();
@@ -180,5 +180,6 @@ public class GrpcClientRunnerTests
         await TestFederation.EventuallyAsync(() => runner.Sessions == 2);
         await second.DisposeAsync();
         await run.WithTimeout();
+        await first.DisposeAsync();
     }
 }
