@@ -1,6 +1,6 @@
 // Overhead of a secure aggregation round (Bonawitz et al. 2017) against a plain FedAvg round, same clients, same
 // in-memory transport, measured in the same run. Clients "train" instantly, so the figures are the protocol's cost.
-// Usage: dotnet run -c Release --project benchmarks/SecureAggregation -- [--params N] [--clients 10,100] [--repeats R]
+// Usage: dotnet run -c Release --project benchmarks/SecureAggregation -- [--params N] [--clients 10,100] [--repeats R] [--neighbours K]
 using System.Diagnostics;
 using System.Globalization;
 using FederatedSharp.Aggregation;
@@ -13,6 +13,7 @@ using FederatedSharp.Transport.InMemory;
 int parameters = 1_000_000;
 int[] clientCounts = [10, 100];
 int repeats = 3;
+int? neighbours = null;
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -20,12 +21,14 @@ for (int i = 0; i < args.Length; i++)
         case "--params": parameters = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--clients": clientCounts = args[++i].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(); break;
         case "--repeats": repeats = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+        case "--neighbours": neighbours = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
     }
 }
 
 var layout = TensorLayout.Create(new TensorSpec("w", [parameters]));
-Console.WriteLine($"{parameters:N0} parameters, {Environment.ProcessorCount} cores; median of {repeats} rounds after a warm-up");
+Console.WriteLine($"{parameters:N0} parameters, {Environment.ProcessorCount} cores; median of {repeats} rounds after a warm-up; "
+    + (neighbours is null ? "every client masks against all others (Bonawitz et al.)" : $"SecAgg+ with {neighbours} neighbours"));
 Console.WriteLine();
 Console.WriteLine("| clients | plain FedAvg round (s) | secure round (s) | overhead | client upload plain / secure (MB) |");
 Console.WriteLine("|---:|---:|---:|---:|---:|");
@@ -62,7 +65,7 @@ foreach (int n in clientCounts)
             }
 
             var watch = Stopwatch.StartNew();
-            using SecureAggregationResult secure = await new SecureAggregationServer().RunRoundAsync(transport, transport.GetAvailableClients(), r + 1, global);
+            using SecureAggregationResult secure = await new SecureAggregationServer(new SecureAggregationOptions { Neighbours = neighbours }).RunRoundAsync(transport, transport.GetAvailableClients(), r + 1, global);
             if (r > 0)
             {
                 secureTimes.Add(watch.Elapsed.TotalSeconds);

@@ -114,16 +114,28 @@ public sealed class SecureAggregationClient : IClient, IDisposable
         state.Threshold = threshold;
         state.Peers = keys.Select(k => (k.Id, Encryption: ImportKey(k.Fields[0]), Masking: ImportKey(k.Fields[1]))).ToList();
         state.Index = state.Peers.FindIndex(p => p.Id == _clientId) + 1;
-        byte[] maskKey = state.Masking.ExportParameters(true).D!;
-        byte[][] maskShares = Shamir.Split(maskKey, keys.Count, threshold);
-        byte[][] seedShares = Shamir.Split(state.SelfSeed, keys.Count, threshold);
-        var outgoing = new List<(string, byte[][])>();
-        for (int i = 0; i < state.Peers.Count; i++)
+
+        // SecAgg+: share with and mask against the neighbours the server assigned (all clients when it assigned none).
+        state.Neighbours = instructions.Config.TryGetValue(Wire.Neighbours, out ConfigValue neighbours)
+            ? new HashSet<string>(Wire.ReadIds(neighbours.AsBytes(), "neighbours"), StringComparer.Ordinal) { _clientId }
+            : new HashSet<string>(state.Peers.Select(p => p.Id), StringComparer.Ordinal);
+        int[] recipients = Enumerable.Range(0, state.Peers.Count).Where(i => state.Neighbours.Contains(state.Peers[i].Id)).ToArray();
+        if (recipients.Length < threshold || state.Neighbours.Any(n => state.Peers.All(p => p.Id != n)))
         {
-            string peer = state.Peers[i].Id;
-            byte[] plain = [.. maskShares[i], .. seedShares[i]];
-            byte[] sealedShare = Seal(state, state.Peers[i].Encryption, instructions.Round, _clientId, peer, plain);
-            outgoing.Add((peer, [sealedShare]));
+            throw new SecureAggregationException($"Refusing to share: {recipients.Length} neighbours for threshold {threshold}, or a neighbour without keys.");
+        }
+
+        int[] xs = recipients.Select(i => i + 1).ToArray();
+        byte[] maskKey = state.Masking.ExportParameters(true).D!;
+        byte[][] maskShares = Shamir.Split(maskKey, xs, threshold);
+        byte[][] seedShares = Shamir.Split(state.SelfSeed, xs, threshold);
+        var outgoing = new List<(string, byte[][])>();
+        for (int r = 0; r < recipients.Length; r++)
+        {
+            var peer = state.Peers[recipients[r]];
+            byte[] plain = [.. maskShares[r], .. seedShares[r]];
+            byte[] sealedShare = Seal(state, peer.Encryption, instructions.Round, _clientId, peer.Id, plain);
+            outgoing.Add((peer.Id, [sealedShare]));
         }
 
         return new ConfigRecord { [Wire.Shares] = ConfigValue.FromBytes(Wire.Pack(outgoing)) };
@@ -134,7 +146,7 @@ public sealed class SecureAggregationClient : IClient, IDisposable
         RoundState state = State(instructions.Round);
         ConfigRecord config = instructions.Config;
         List<string> sharers = Wire.ReadIds(Wire.Bytes(config, Wire.Sharers, "masked-input request"), "sharers");
-        if (sharers.Count < state.Threshold || !sharers.Contains(_clientId))
+        if (sharers.Count(state.Neighbours.Contains) < state.Threshold || !sharers.Contains(_clientId))
         {
             throw new SecureAggregationException($"Refusing to send a masked input: {sharers.Count} clients shared keys, threshold {state.Threshold}.");
         }
@@ -179,7 +191,7 @@ public sealed class SecureAggregationClient : IClient, IDisposable
         MaskStream.Apply(state.SelfSeed, instructions.Round, vector, +1);
         foreach ((string peer, _, ECDiffieHellmanPublicKey masking) in state.Peers)
         {
-            if (peer != _clientId && sharers.Contains(peer))
+            if (peer != _clientId && sharers.Contains(peer) && state.Neighbours.Contains(peer))
             {
                 byte[] seed = MaskStream.PairSeed(state.Masking, masking, "mask");
                 MaskStream.Apply(seed, instructions.Round, vector, string.CompareOrdinal(_clientId, peer) < 0 ? +1 : -1);
@@ -199,7 +211,7 @@ public sealed class SecureAggregationClient : IClient, IDisposable
     {
         RoundState state = State(instructions.Round);
         List<string> survivors = Wire.ReadIds(Wire.Bytes(instructions.Config, Wire.Survivors, "unmask request"), "survivors");
-        if (survivors.Count < state.Threshold || survivors.Any(s => !state.Sharers.Contains(s)))
+        if (survivors.Count(state.Neighbours.Contains) < state.Threshold || survivors.Any(s => !state.Sharers.Contains(s)))
         {
             throw new SecureAggregationException($"Refusing to unmask: {survivors.Count} survivors for threshold {state.Threshold}, or survivors that never shared keys.");
         }
@@ -290,6 +302,8 @@ public sealed class SecureAggregationClient : IClient, IDisposable
         public Dictionary<string, byte[]> Received { get; } = new(StringComparer.Ordinal);
 
         public List<string> Sharers { get; set; } = new();
+
+        public HashSet<string> Neighbours { get; set; } = new(StringComparer.Ordinal);
 
         public void Dispose()
         {

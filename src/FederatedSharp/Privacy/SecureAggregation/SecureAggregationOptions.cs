@@ -9,6 +9,14 @@ public sealed class SecureAggregationOptions
     /// </summary>
     public int? Threshold { get; set; }
 
+    /// <summary>
+    /// SecAgg+ (Bell et al. 2020): each client shares secrets with and masks against only this many neighbours (an even
+    /// number; a seeded random ring, k/2 on each side) instead of all n - 1 others, which cuts the masking cost from
+    /// O(n^2) to O(n k); the threshold then applies within each neighbourhood of k + 1. Null (default): all clients.
+    /// Choose k of order log n or more (Bell et al. use about 2 log2 n for their guarantees).
+    /// </summary>
+    public int? Neighbours { get; set; }
+
     /// <summary>Each client's update (its change to the model) is clipped to this L2 norm before it is weighted and masked.</summary>
     public double ClipNorm { get; set; } = 10.0;
 
@@ -34,6 +42,11 @@ public sealed class SecureAggregationOptions
         if (Threshold is < 2)
         {
             throw new ArgumentOutOfRangeException(nameof(Threshold), Threshold, "The threshold must be at least 2.");
+        }
+
+        if (Neighbours is { } k && (k < 2 || k % 2 != 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Neighbours), Neighbours, "The neighbour count must be an even number of at least 2.");
         }
 
         if (!(ClipNorm > 0) || double.IsInfinity(ClipNorm))

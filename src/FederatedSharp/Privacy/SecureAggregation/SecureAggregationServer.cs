@@ -82,13 +82,15 @@ public sealed class SecureAggregationServer
         ArgumentNullException.ThrowIfNull(global);
         var started = System.Diagnostics.Stopwatch.StartNew();
         List<string> u1 = clientIds.Distinct().OrderBy(id => id, StringComparer.Ordinal).ToList();
-        int threshold = _options.Threshold ?? Math.Max(2, (2 * u1.Count / 3) + 1);
+        int neighbourhood = _options.Neighbours is int k && k + 1 < u1.Count ? k + 1 : u1.Count;
+        int threshold = _options.Threshold ?? Math.Max(2, (2 * neighbourhood / 3) + 1);
         var dropped = new List<string>();
         Require(u1.Count, threshold, "start");
         using ModelParameters empty = ModelParameters.Create(Empty);
 
         // 1. Advertise keys.
-        Dictionary<string, ConfigRecord> advertised = await PhaseAsync(transport, u1, round, empty, Config("advertise", threshold), dropped, cancellationToken).ConfigureAwait(false);
+        ConfigRecord advertise = Config("advertise", threshold).Freeze();
+        Dictionary<string, ConfigRecord> advertised = await PhaseAsync(transport, u1, round, empty, _ => advertise, dropped, cancellationToken).ConfigureAwait(false);
         var keys = new List<(string, byte[][])>();
         foreach ((string id, ConfigRecord reply) in advertised.OrderBy(p => p.Key, StringComparer.Ordinal))
         {
@@ -105,17 +107,27 @@ public sealed class SecureAggregationServer
 
         List<string> u1Keys = keys.Select(k => k.Item1).ToList();
         Require(u1Keys.Count, threshold, "key advertisement");
+        Dictionary<string, HashSet<string>> neighbours = Neighbourhoods(u1Keys, round);
 
         // 2. Share keys; the server routes the encrypted shares.
-        ConfigRecord share = Config("share", threshold);
-        share[Wire.Keys] = ConfigValue.FromBytes(Wire.Pack(keys));
-        Dictionary<string, ConfigRecord> shared = await PhaseAsync(transport, u1Keys, round, empty, share, dropped, cancellationToken).ConfigureAwait(false);
+        byte[] packedKeys = Wire.Pack(keys);
+        Dictionary<string, ConfigRecord> shared = await PhaseAsync(transport, u1Keys, round, empty, id =>
+        {
+            ConfigRecord share = Config("share", threshold);
+            share[Wire.Keys] = ConfigValue.FromBytes(packedKeys);
+            if (_options.Neighbours is not null)
+            {
+                share[Wire.Neighbours] = ConfigValue.FromBytes(Wire.Ids(neighbours[id]));
+            }
+
+            return share;
+        }, dropped, cancellationToken).ConfigureAwait(false);
         var inboxes = u1Keys.ToDictionary(id => id, _ => new List<(string, byte[][])>(), StringComparer.Ordinal);
         var u2 = new List<string>();
         foreach ((string from, ConfigRecord reply) in shared.OrderBy(p => p.Key, StringComparer.Ordinal))
         {
             List<(string Id, byte[][] Fields)> outgoing = Wire.Unpack(Wire.Bytes(reply, Wire.Shares, "share reply"), "shares");
-            if (outgoing.Count != u1Keys.Count || outgoing.Select(o => o.Id).Except(u1Keys).Any())
+            if (outgoing.Count != neighbours[from].Count || !outgoing.Select(o => o.Id).ToHashSet(StringComparer.Ordinal).SetEquals(neighbours[from]))
             {
                 dropped.Add(from);
                 continue;
@@ -168,14 +180,16 @@ public sealed class SecureAggregationServer
         // 4. Unmask: survivors reveal one share per client.
         ConfigRecord unmask = Config("unmask", threshold);
         unmask[Wire.Survivors] = ConfigValue.FromBytes(Wire.Ids(u3));
-        Dictionary<string, ConfigRecord> revealed = await PhaseAsync(transport, u3, round, empty, unmask, dropped, cancellationToken).ConfigureAwait(false);
+        unmask.Freeze();
+        Dictionary<string, ConfigRecord> revealed = await PhaseAsync(transport, u3, round, empty, _ => unmask, dropped, cancellationToken).ConfigureAwait(false);
         var shares = new Dictionary<string, List<(int X, byte[] Share)>>(StringComparer.Ordinal);
         foreach ((string from, ConfigRecord reply) in revealed)
         {
             foreach ((string about, byte[][] fields) in Wire.Unpack(Wire.Bytes(reply, Wire.Unmask, "unmask reply"), "unmask reply"))
             {
                 bool expectSeed = u3.Contains(about);
-                if (fields.Length == 3 && fields[0].Length == 1 && fields[0][0] == (expectSeed ? (byte)'b' : (byte)'s') && fields[1].Length == 4 && u2.Contains(about))
+                if (fields.Length == 3 && fields[0].Length == 1 && fields[0][0] == (expectSeed ? (byte)'b' : (byte)'s') && fields[1].Length == 4 && u2.Contains(about)
+                    && neighbours[from].Contains(about))
                 {
                     (shares.TryGetValue(about, out var list) ? list : shares[about] = new()).Add((BitConverter.ToInt32(fields[1]), fields[2]));
                 }
@@ -194,7 +208,7 @@ public sealed class SecureAggregationServer
         {
             byte[] d = Recover(shares, gone, threshold, "mask key");
             using ECDiffieHellman key = ECDiffieHellman.Create(new ECParameters { Curve = ECCurve.NamedCurves.nistP256, D = d });
-            foreach (string survivor in u3)
+            foreach (string survivor in u3.Where(neighbours[gone].Contains))
             {
                 using var peer = ECDiffieHellman.Create();
                 peer.ImportSubjectPublicKeyInfo(publicMaskKeys[survivor], out _);
@@ -255,11 +269,45 @@ public sealed class SecureAggregationServer
         return config;
     }
 
-    private async Task<Dictionary<string, ConfigRecord>> PhaseAsync(
-        ITransport transport, IReadOnlyList<string> ids, int round, ModelParameters parameters, ConfigRecord config, List<string> dropped, CancellationToken cancellationToken)
+    /// <summary>Each client's neighbourhood (itself included): everyone, or a seeded random ring with k/2 on each side.</summary>
+    private Dictionary<string, HashSet<string>> Neighbourhoods(List<string> ids, int round)
     {
-        config.Freeze();
-        (string Id, ConfigRecord? Reply)[] replies = await Task.WhenAll(ids.Select(id => CallAsync(transport, id, round, parameters, config, cancellationToken))).ConfigureAwait(false);
+        var result = ids.ToDictionary(id => id, id => new HashSet<string>(StringComparer.Ordinal) { id }, StringComparer.Ordinal);
+        if (_options.Neighbours is not int k || k + 1 >= ids.Count)
+        {
+            foreach (HashSet<string> set in result.Values)
+            {
+                set.UnionWith(ids);
+            }
+
+            return result;
+        }
+
+        var random = new DeterministicRandom(DeterministicRandom.Mix(_options.Seed, (ulong)round, 0x6E16));
+        string[] ring = ids.ToArray();
+        for (int i = ring.Length - 1; i > 0; i--)
+        {
+            int j = random.Next(i + 1);
+            (ring[i], ring[j]) = (ring[j], ring[i]);
+        }
+
+        for (int i = 0; i < ring.Length; i++)
+        {
+            for (int step = 1; step <= k / 2; step++)
+            {
+                string other = ring[(i + step) % ring.Length];
+                result[ring[i]].Add(other);
+                result[other].Add(ring[i]);
+            }
+        }
+
+        return result;
+    }
+
+    private async Task<Dictionary<string, ConfigRecord>> PhaseAsync(
+        ITransport transport, IReadOnlyList<string> ids, int round, ModelParameters parameters, Func<string, ConfigRecord> config, List<string> dropped, CancellationToken cancellationToken)
+    {
+        (string Id, ConfigRecord? Reply)[] replies = await Task.WhenAll(ids.Select(id => CallAsync(transport, id, round, parameters, config(id).Freeze(), cancellationToken))).ConfigureAwait(false);
         var result = new Dictionary<string, ConfigRecord>(StringComparer.Ordinal);
         foreach ((string id, ConfigRecord? reply) in replies)
         {

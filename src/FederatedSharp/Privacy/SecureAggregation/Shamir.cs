@@ -20,8 +20,18 @@ internal static class Shamir
     public const int ShareBytes = Limbs * ValueBytes;
 
     /// <summary>Splits a 32-byte secret into shares for x = 1..<paramref name="count"/>.</summary>
-    public static byte[][] Split(ReadOnlySpan<byte> secret, int count, int threshold)
+    public static byte[][] Split(ReadOnlySpan<byte> secret, int count, int threshold) =>
+        Split(secret, Enumerable.Range(1, count).ToArray(), threshold);
+
+    /// <summary>Splits a 32-byte secret into shares for the given distinct, positive x values.</summary>
+    public static byte[][] Split(ReadOnlySpan<byte> secret, int[] xs, int threshold)
     {
+        int count = xs.Length;
+        if (xs.Any(x => x < 1) || xs.Distinct().Count() != count)
+        {
+            throw new ArgumentException("Share coordinates must be distinct and positive.", nameof(xs));
+        }
+
         if (secret.Length != SecretBytes)
         {
             throw new ArgumentException($"Secrets are {SecretBytes} bytes.", nameof(secret));
@@ -48,15 +58,16 @@ internal static class Shamir
                 coefficients[k] = new BigInteger(random, isUnsigned: true, isBigEndian: true) % Prime;
             }
 
-            for (int x = 1; x <= count; x++)
+            for (int s = 0; s < count; s++)
             {
+                int x = xs[s];
                 BigInteger y = BigInteger.Zero;
                 for (int k = threshold - 1; k >= 0; k--)
                 {
                     y = ((y * x) + coefficients[k]) % Prime;
                 }
 
-                Align(shares[x - 1].AsSpan(limb * ValueBytes, ValueBytes), y);
+                Align(shares[s].AsSpan(limb * ValueBytes, ValueBytes), y);
             }
         }
 

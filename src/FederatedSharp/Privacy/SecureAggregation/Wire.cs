@@ -17,6 +17,7 @@ internal static class Wire
     public const string Survivors = "secagg.survivors";
     public const string Unmask = "secagg.unmask";
     public const string PublicKeys = "secagg.public_keys";
+    public const string Neighbours = "secagg.neighbours";
 
     public static byte[] Pack(IEnumerable<(string Id, byte[][] Fields)> entries)
     {

@@ -218,6 +218,31 @@ public class SecureAggregationServerTests
         });
     }
 
+    [Test]
+    public async Task RunRoundAsync_SecAggPlusSixNeighboursOfTwenty_EqualsFedAvgAlsoWithDropOuts()
+    {
+        // Sites 3 and 11 drop out before their masked input, site 17 after it.
+        (InMemoryTransport transport, DeltaClient[] plain, List<SecureAggregationClient> secure) = Federation(20, (i, c) => i switch
+        {
+            3 or 11 => new DropOutClient(c, "masked"),
+            17 => new DropOutClient(c, "unmask"),
+            _ => c,
+        });
+        await using InMemoryTransport owned = transport;
+        using ModelParameters global = ModelParameters.Create(Layout);
+        var options = new SecureAggregationOptions { Neighbours = 6, Seed = 5 };
+
+        using SecureAggregationResult result = await new SecureAggregationServer(options).RunRoundAsync(transport, transport.GetAvailableClients(), 1, global).WithTimeout();
+
+        double[] expected = Reference(plain, Enumerable.Range(0, 20).Where(i => i is not 3 and not 11), Layout.TotalLength);
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Contributors, Has.Count.EqualTo(18));
+            Assert.That(result.Dropped, Is.EquivalentTo(new[] { "site-3", "site-11", "site-17" }));
+            Assert.That(expected.Select((e, i) => Math.Abs(e - result.Parameters.Values[i])).Max(), Is.LessThan(1e-6));
+        });
+    }
+
     private static double ChiSquare(byte[] bytes)
     {
         var counts = new long[256];
