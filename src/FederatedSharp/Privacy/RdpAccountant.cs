@@ -8,12 +8,21 @@ namespace FederatedSharp.Privacy;
 /// compositions of a Gaussian mechanism with noise multiplier sigma applied to a Poisson sample of rate q, converted
 /// to (epsilon, delta). Integer orders use the exact binomial expansion
 /// <c>A_a = sum_k C(a,k) (1-q)^(a-k) q^k exp((k^2 - k) / (2 sigma^2))</c>, <c>RDP(a) = log(A_a) / (a - 1)</c>, computed in
-/// log space (MathNet's log-binomial); conversion is <c>epsilon = min_a steps RDP(a) + log(1/delta) / (a - 1)</c>.
+/// log space (MathNet's log-binomial); fractional orders use the two-sided series of Mironov, Talwar and Zhang (section
+/// 3.3: the integral split where the two mixture components meet, each side expanded with generalized binomial
+/// coefficients and closed with erfc); conversion is <c>epsilon = min_a steps RDP(a) + log(1/delta) / (a - 1)</c>.
 /// </summary>
 public sealed class RdpAccountant
 {
     /// <summary>The default orders: 2 to 64, 80, 96, 128, 256, 512.</summary>
     public static IReadOnlyList<int> DefaultOrders { get; } = Enumerable.Range(2, 63).Concat(new[] { 80, 96, 128, 256, 512 }).ToArray();
+
+    /// <summary>
+    /// Orders with fractions for a tighter epsilon: 1.1 to 10.9 in steps of 0.1, then 11 to 64, 80, 96, 128, 256, 512
+    /// (the grid privacy libraries commonly use).
+    /// </summary>
+    public static IReadOnlyList<double> ExtendedOrders { get; } =
+        Enumerable.Range(11, 99).Select(x => x / 10.0).Concat(Enumerable.Range(11, 54).Select(x => (double)x)).Concat(new double[] { 80, 96, 128, 256, 512 }).ToArray();
 
     private readonly List<(double SampleRate, double NoiseMultiplier, long Steps)> _history = new();
 
@@ -65,6 +74,135 @@ public sealed class RdpAccountant
         }
 
         return (best, bestOrder);
+    }
+
+    /// <summary>The smallest epsilon over real <paramref name="orders"/> (&gt; 1) for <paramref name="delta"/>, and the order reaching it.</summary>
+    /// <param name="delta">Target delta in (0, 1).</param>
+    /// <param name="orders">RDP orders above 1, for example <see cref="ExtendedOrders"/>.</param>
+    /// <returns>Epsilon and the best order.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="delta"/> is outside (0, 1) or an order is not above 1.</exception>
+    public (double Epsilon, double Order) GetPrivacySpent(double delta, IEnumerable<double> orders)
+    {
+        ArgumentNullException.ThrowIfNull(orders);
+        if (!(delta > 0 && delta < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(delta), delta, "Delta must lie in (0, 1).");
+        }
+
+        double best = double.PositiveInfinity;
+        double bestOrder = 0;
+        foreach (double order in orders)
+        {
+            if (!(order > 1) || !double.IsFinite(order))
+            {
+                throw new ArgumentOutOfRangeException(nameof(orders), order, "RDP orders must be finite and above 1.");
+            }
+
+            double rdp = _history.Sum(h => h.Steps * ComputeRdp(h.SampleRate, h.NoiseMultiplier, order));
+            double epsilon = rdp + (Math.Log(1 / delta) / (order - 1));
+            if (epsilon < best)
+            {
+                best = epsilon;
+                bestOrder = order;
+            }
+        }
+
+        return (best, bestOrder);
+    }
+
+    /// <summary>The RDP of one application of the sampled Gaussian mechanism at a real order above 1.</summary>
+    /// <param name="sampleRate">q.</param>
+    /// <param name="noiseMultiplier">sigma.</param>
+    /// <param name="order">alpha &gt; 1 (integers take the exact binomial expansion).</param>
+    /// <returns>RDP(alpha).</returns>
+    public static double ComputeRdp(double sampleRate, double noiseMultiplier, double order)
+    {
+        if (!(order > 1) || !double.IsFinite(order))
+        {
+            throw new ArgumentOutOfRangeException(nameof(order), order, "The order must be finite and above 1.");
+        }
+
+        if (order == Math.Floor(order) && order <= int.MaxValue)
+        {
+            return ComputeRdp(sampleRate, noiseMultiplier, (int)order);
+        }
+
+        if (sampleRate == 0)
+        {
+            return 0;
+        }
+
+        if (sampleRate == 1)
+        {
+            return order / (2 * noiseMultiplier * noiseMultiplier);
+        }
+
+        return LogAFractional(sampleRate, noiseMultiplier, order) / (order - 1);
+    }
+
+    /// <summary>
+    /// log A_alpha by the two-sided series, for any real alpha &gt; 1 (exact for integers too, where the series ends).
+    /// A_alpha = sum_k C(alpha,k) [ (1-q)^(alpha-k) q^k e^((k^2-k)/(2 s^2)) erfc((k - z0)/(sqrt2 s))/2
+    ///                              + q^(alpha-k) (1-q)^k e^((j^2-j)/(2 s^2)) erfc((z0 - j)/(sqrt2 s))/2 ],
+    /// j = alpha - k, z0 = s^2 log(1/q - 1) + 1/2. Terms are summed in log space with their signs.
+    /// </summary>
+    internal static double LogAFractional(double q, double sigma, double alpha)
+    {
+        double variance = sigma * sigma;
+        double z0 = (variance * Math.Log((1 / q) - 1)) + 0.5;
+        double logQ = Math.Log(q);
+        double log1MinusQ = Math.Log(1 - q);
+        double positive = double.NegativeInfinity;
+        double negative = double.NegativeInfinity;
+        double coefficient = 1;
+        double logAbsCoefficient = 0;
+        for (int k = 0; k < 100_000; k++)
+        {
+            if (k > 0)
+            {
+                double factor = (alpha - (k - 1)) / k;
+                if (factor == 0)
+                {
+                    break;
+                }
+
+                coefficient = Math.Sign(coefficient) * Math.Sign(factor);
+                logAbsCoefficient += Math.Log(Math.Abs(factor));
+            }
+
+            double j = alpha - k;
+            double s0 = logAbsCoefficient + (k * logQ) + (j * log1MinusQ) + ((((double)k * k) - k) / (2 * variance)) + LogHalfErfc((k - z0) / (Math.Sqrt(2) * sigma));
+            double s1 = logAbsCoefficient + (j * logQ) + (k * log1MinusQ) + (((j * j) - j) / (2 * variance)) + LogHalfErfc((z0 - j) / (Math.Sqrt(2) * sigma));
+            if (coefficient > 0)
+            {
+                positive = LogAddExp(LogAddExp(positive, s0), s1);
+            }
+            else
+            {
+                negative = LogAddExp(LogAddExp(negative, s0), s1);
+            }
+
+            if (k > alpha && Math.Max(s0, s1) < -30)
+            {
+                break;
+            }
+        }
+
+        return double.IsNegativeInfinity(negative) ? positive : positive + Math.Log(1 - Math.Exp(negative - positive));
+    }
+
+    /// <summary>log(erfc(x) / 2), accurate where erfc underflows.</summary>
+    private static double LogHalfErfc(double x)
+    {
+        double value = SpecialFunctions.Erfc(x);
+        if (value > 1e-300)
+        {
+            return Math.Log(value / 2);
+        }
+
+        // erfc(x) ~ exp(-x^2) / (x sqrt(pi)) (1 - 1/(2x^2) + 3/(4x^4)) for large x.
+        double x2 = x * x;
+        return -x2 - Math.Log(x * Math.Sqrt(Math.PI)) + Math.Log(1 - (1 / (2 * x2)) + (3 / (4 * x2 * x2))) - Math.Log(2);
     }
 
     /// <summary>The RDP of one application of the sampled Gaussian mechanism at integer order <paramref name="order"/>.</summary>

@@ -77,4 +77,48 @@ public class RdpAccountantTests
             Assert.Throws<ArgumentOutOfRangeException>(() => accountant.GetPrivacySpent(0));
         });
     }
+
+    [TestCase(0.01, 1.1, 2)]
+    [TestCase(0.01, 1.1, 7)]
+    [TestCase(0.1, 0.8, 5)]
+    [TestCase(0.004, 1.3, 32)]
+    public void LogAFractional_AtIntegerOrders_EqualsTheBinomialExpansion(double q, double sigma, int order)
+    {
+        double series = RdpAccountant.LogAFractional(q, sigma, order) / (order - 1);
+
+        Assert.That(series, Is.EqualTo(RdpAccountant.ComputeRdp(q, sigma, order)).Within(1e-9).Percent);
+    }
+
+    [Test]
+    public void ComputeRdp_FractionalOrders_LieBetweenTheirIntegerNeighboursAndIncrease()
+    {
+        const double q = 0.01, sigma = 1.1;
+        double previous = 0;
+        foreach (double order in new[] { 1.5, 2.0, 2.25, 2.5, 2.75, 3.0, 4.5, 5.0 })
+        {
+            double rdp = RdpAccountant.ComputeRdp(q, sigma, order);
+            Assert.That(rdp, Is.GreaterThan(previous), $"RDP is increasing in the order (at {order})");
+            previous = rdp;
+        }
+
+        Assert.That(RdpAccountant.ComputeRdp(q, sigma, 2.5), Is.InRange(RdpAccountant.ComputeRdp(q, sigma, 2), RdpAccountant.ComputeRdp(q, sigma, 3)));
+    }
+
+    [Test]
+    public void GetPrivacySpent_ExtendedOrders_NoLooserThanIntegerOrders()
+    {
+        // The documented setting: q = 0.01, sigma = 1.1, 10,000 steps, delta = 1e-5.
+        var accountant = new RdpAccountant();
+        accountant.Step(0.01, 1.1, 10_000);
+
+        (double integer, int integerOrder) = accountant.GetPrivacySpent(1e-5);
+        (double extended, double extendedOrder) = accountant.GetPrivacySpent(1e-5, RdpAccountant.ExtendedOrders);
+        TestContext.Out.WriteLine($"q 0.01, sigma 1.1, 10,000 steps: integer orders {integer:F4} (order {integerOrder}), with fractions {extended:F4} (order {extendedOrder})");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(extended, Is.LessThanOrEqualTo(integer));
+            Assert.That(extended, Is.GreaterThan(integer * 0.9), "fractions refine, they do not change the picture");
+        });
+    }
 }
