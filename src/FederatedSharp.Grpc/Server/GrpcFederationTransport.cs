@@ -31,7 +31,7 @@ public sealed class GrpcFederationTransport : ITransport
     private readonly ConcurrentDictionary<string, PendingTask> _tasks = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _uploads;
     private readonly object _gate = new();
-    private readonly List<(int Minimum, TaskCompletionSource Completion)> _waiters = new();
+    private readonly ClientCountWaiter _waiters;
     private readonly LinkedList<(ModelParameters Parameters, int Round, TaskKind Kind, Lazy<ChunkedPayload> Payload)> _payloads = new();
     private readonly CancellationTokenSource _disposed = new();
     private readonly ConcurrentDictionary<ClientSession, Task> _running = new();
@@ -53,6 +53,7 @@ public sealed class GrpcFederationTransport : ITransport
         _time = timeProvider ?? TimeProvider.System;
         _authenticator = new ClientAuthenticator(options);
         _uploads = new SemaphoreSlim(options.MaxConcurrentUploads, options.MaxConcurrentUploads);
+        _waiters = new ClientCountWaiter(() => _sessions.Count);
     }
 
     /// <summary>The settings.</summary>
@@ -78,21 +79,8 @@ public sealed class GrpcFederationTransport : ITransport
     /// <inheritdoc />
     public Task WaitForClientsAsync(int minimum, CancellationToken cancellationToken = default)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(minimum);
         ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
-        TaskCompletionSource completion;
-        lock (_gate)
-        {
-            if (_sessions.Count >= minimum)
-            {
-                return Task.CompletedTask;
-            }
-
-            completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _waiters.Add((minimum, completion));
-        }
-
-        return completion.Task.WaitAsync(cancellationToken);
+        return _waiters.WaitAsync(minimum, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -131,14 +119,9 @@ public sealed class GrpcFederationTransport : ITransport
             task.TryFail(new ObjectDisposedException(nameof(GrpcFederationTransport)));
         }
 
+        _waiters.Fail(new ObjectDisposedException(nameof(GrpcFederationTransport)));
         lock (_gate)
         {
-            foreach ((_, TaskCompletionSource completion) in _waiters)
-            {
-                completion.TrySetException(new ObjectDisposedException(nameof(GrpcFederationTransport)));
-            }
-
-            _waiters.Clear();
             _payloads.Clear();
         }
 
@@ -266,8 +249,9 @@ public sealed class GrpcFederationTransport : ITransport
             }
 
             _sessions[clientId] = session;
-            ReleaseWaiters();
         }
+
+        _waiters.Notify();
 
         GrpcLog.ClientRegistered(_logger, clientId, session.SessionId, _sessions.Count);
         session.Send(new ServerMessage
@@ -576,18 +560,6 @@ public sealed class GrpcFederationTransport : ITransport
         if (first)
         {
             GrpcLog.ClientDisconnected(_logger, session.ClientId, session.SessionId, session.EndReason);
-        }
-    }
-
-    private void ReleaseWaiters()
-    {
-        for (int i = _waiters.Count - 1; i >= 0; i--)
-        {
-            if (_sessions.Count >= _waiters[i].Minimum)
-            {
-                _waiters[i].Completion.TrySetResult();
-                _waiters.RemoveAt(i);
-            }
         }
     }
 

@@ -54,26 +54,14 @@ public sealed class RdpAccountant
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="delta"/> is outside (0, 1) or an order is below 2.</exception>
     public (double Epsilon, int Order) GetPrivacySpent(double delta, IEnumerable<int>? orders = null)
     {
-        if (!(delta > 0 && delta < 1))
+        var integers = (orders ?? DefaultOrders).ToList();
+        if (integers.Any(order => order < 2))
         {
-            throw new ArgumentOutOfRangeException(nameof(delta), delta, "Delta must lie in (0, 1).");
+            throw new ArgumentOutOfRangeException(nameof(orders), "RDP orders must be integers >= 2.");
         }
 
-        double best = double.PositiveInfinity;
-        int bestOrder = 0;
-        foreach (int order in orders ?? DefaultOrders)
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(order, 2, nameof(orders));
-            double rdp = _history.Sum(h => h.Steps * ComputeRdp(h.SampleRate, h.NoiseMultiplier, order));
-            double epsilon = rdp + (Math.Log(1 / delta) / (order - 1));
-            if (epsilon < best)
-            {
-                best = epsilon;
-                bestOrder = order;
-            }
-        }
-
-        return (best, bestOrder);
+        (double epsilon, double order) = GetPrivacySpent(delta, integers.Select(o => (double)o));
+        return (epsilon, (int)order);
     }
 
     /// <summary>The smallest epsilon over real <paramref name="orders"/> (&gt; 1) for <paramref name="delta"/>, and the order reaching it.</summary>

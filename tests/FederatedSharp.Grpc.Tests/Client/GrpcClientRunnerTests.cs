@@ -173,7 +173,7 @@ public class GrpcClientRunnerTests
 
         // Stop the server without ending the federation: the client sees a lost connection, not a shutdown.
         await first.CrashAsync();
-        await Task.Delay(300);
+        await TestFederation.EventuallyAsync(() => first.Transport.GetAvailableClients().Count == 0);
         await using GrpcFederationHost second = await TestFederation.StartMutualTlsAsync(o => o.Port = port);
         await second.Transport.WaitForClientsAsync(1).WithTimeout();
 

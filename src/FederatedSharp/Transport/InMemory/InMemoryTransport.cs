@@ -20,8 +20,7 @@ public sealed class InMemoryTransport : ITransport
     private readonly InMemoryTransportOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly SemaphoreSlim _concurrency;
-    private readonly object _waitersGate = new();
-    private readonly List<(int Minimum, TaskCompletionSource Completion)> _waiters = new();
+    private readonly ClientCountWaiter _waiters;
     private readonly List<InjectedFault> _injected = new();
     private long _bytesSent;
     private long _bytesReceived;
@@ -37,6 +36,7 @@ public sealed class InMemoryTransport : ITransport
         _options.Validate();
         _timeProvider = timeProvider ?? TimeProvider.System;
         _concurrency = new SemaphoreSlim(_options.MaxConcurrency, _options.MaxConcurrency);
+        _waiters = new ClientCountWaiter(() => _clients.Count);
     }
 
     /// <summary>Connects a client instance, which lives as long as the transport.</summary>
@@ -101,19 +101,8 @@ public sealed class InMemoryTransport : ITransport
     /// <inheritdoc />
     public Task WaitForClientsAsync(int minimum, CancellationToken cancellationToken = default)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(minimum);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        lock (_waitersGate)
-        {
-            if (_clients.Count >= minimum)
-            {
-                return Task.CompletedTask;
-            }
-
-            var completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _waiters.Add((minimum, completion));
-            return completion.Task.WaitAsync(cancellationToken);
-        }
+        return _waiters.WaitAsync(minimum, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -128,15 +117,7 @@ public sealed class InMemoryTransport : ITransport
     public ValueTask DisposeAsync()
     {
         _disposed = true;
-        lock (_waitersGate)
-        {
-            foreach ((_, TaskCompletionSource completion) in _waiters)
-            {
-                completion.TrySetException(new ObjectDisposedException(nameof(InMemoryTransport)));
-            }
-
-            _waiters.Clear();
-        }
+        _waiters.Fail(new ObjectDisposedException(nameof(InMemoryTransport)));
 
         return ValueTask.CompletedTask;
     }
@@ -150,18 +131,7 @@ public sealed class InMemoryTransport : ITransport
             throw new ArgumentException($"A client with id '{clientId}' is already connected.", nameof(clientId));
         }
 
-        lock (_waitersGate)
-        {
-            int count = _clients.Count;
-            for (int i = _waiters.Count - 1; i >= 0; i--)
-            {
-                if (_waiters[i].Minimum <= count)
-                {
-                    _waiters[i].Completion.TrySetResult();
-                    _waiters.RemoveAt(i);
-                }
-            }
-        }
+        _waiters.Notify();
     }
 
     private async Task<T> CallAsync<T>(string clientId, string operation, int round, ModelParameters global, Func<IClient, ModelParameters, Task<T>> call, CancellationToken cancellationToken)

@@ -34,17 +34,6 @@ public class SecureAggregationServerTests
             Task.FromResult(new EvaluateResult(0, examples));
     }
 
-    /// <summary>Drops out (throws) at one phase.</summary>
-    private sealed class DropOutClient(IClient inner, string phase) : IClient
-    {
-        public Task<ConfigRecord> GetPropertiesAsync(CancellationToken cancellationToken = default) => inner.GetPropertiesAsync(cancellationToken);
-
-        public Task<FitResult> FitAsync(FitInstructions instructions, CancellationToken cancellationToken = default) =>
-            instructions.Config.GetString("secagg.phase", "") == phase ? throw new IOException("connection lost") : inner.FitAsync(instructions, cancellationToken);
-
-        public Task<EvaluateResult> EvaluateAsync(EvaluateInstructions instructions, CancellationToken cancellationToken = default) => inner.EvaluateAsync(instructions, cancellationToken);
-    }
-
     /// <summary>Records what the server receives from this client in the masked-input phase.</summary>
     private sealed class SpyClient(IClient inner) : IClient
     {
@@ -302,7 +291,7 @@ public class FederatedServerSecureAggregationTests
         using var dir = new TempDirectory("secagg-audit-");
         string audit = Path.Combine(dir.Path, "audit.jsonl");
 
-        using FederationResult result = await RunAsync(true, (i, c) => i == 3 ? new DropOutAt(c, "masked") : c, audit);
+        using FederationResult result = await RunAsync(true, (i, c) => i == 3 ? new DropOutClient(c, "masked") : c, audit);
 
         IReadOnlyList<FederatedSharp.Server.Audit.AuditRecord> records = FederatedSharp.Server.Audit.FileAuditLog.ReadAll(audit);
         Assert.Multiple(() =>
@@ -323,14 +312,15 @@ public class FederatedServerSecureAggregationTests
 
         Assert.That(ex!.Message, Does.Contain("does not combine with another strategy"));
     }
+}
 
-    private sealed class DropOutAt(IClient inner, string phase) : IClient
-    {
-        public Task<ConfigRecord> GetPropertiesAsync(CancellationToken cancellationToken = default) => inner.GetPropertiesAsync(cancellationToken);
+/// <summary>Drops out (throws) at one phase.</summary>
+internal sealed class DropOutClient(IClient inner, string phase) : IClient
+{
+    public Task<ConfigRecord> GetPropertiesAsync(CancellationToken cancellationToken = default) => inner.GetPropertiesAsync(cancellationToken);
 
-        public Task<FitResult> FitAsync(FitInstructions instructions, CancellationToken cancellationToken = default) =>
-            instructions.Config.GetString("secagg.phase", "") == phase ? throw new IOException("connection lost") : inner.FitAsync(instructions, cancellationToken);
+    public Task<FitResult> FitAsync(FitInstructions instructions, CancellationToken cancellationToken = default) =>
+        instructions.Config.GetString("secagg.phase", "") == phase ? throw new IOException("connection lost") : inner.FitAsync(instructions, cancellationToken);
 
-        public Task<EvaluateResult> EvaluateAsync(EvaluateInstructions instructions, CancellationToken cancellationToken = default) => inner.EvaluateAsync(instructions, cancellationToken);
-    }
+    public Task<EvaluateResult> EvaluateAsync(EvaluateInstructions instructions, CancellationToken cancellationToken = default) => inner.EvaluateAsync(instructions, cancellationToken);
 }
