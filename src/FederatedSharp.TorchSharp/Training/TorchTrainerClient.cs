@@ -15,7 +15,7 @@ namespace FederatedSharp.TorchSharp.Training;
 /// the new parameters weighted by the training set size. Evaluation reports the loss and every configured metric on the
 /// test data. Training runs on a worker thread, so TorchSharp's thread-bound dispose scopes stay on one thread.
 /// </summary>
-public sealed class TorchTrainerClient : IClient, IDisposable
+public sealed partial class TorchTrainerClient : IClient, IDisposable
 {
     private readonly TorchTrainerOptions _options;
     private readonly nn.Module<Tensor, Tensor> _module;
@@ -23,8 +23,10 @@ public sealed class TorchTrainerClient : IClient, IDisposable
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly bool _ownsData;
     private readonly BinaryModelSerializer _serializer = new();
+    private const string ControlVariateKey = "scaffold.control_variate";
+    private const string DpSgdHistoryKey = "dpsgd.steps";
     private float[]? _controlVariate;
-    private readonly FederatedSharp.Privacy.RdpAccountant _dpAccountant = new();
+    private string _dpHistory = "";
     private bool _disposed;
 
     /// <summary>Creates the client.</summary>
@@ -162,7 +164,8 @@ public sealed class TorchTrainerClient : IClient, IDisposable
         Parameter[] parameters = _module.parameters().ToArray();
         Tensor[]? anchors = mu > 0 ? parameters.Select(p => p.detach().clone()).ToArray() : null;
         float[]? serverControl = ReadServerControl(config);
-        Tensor[]? corrections = serverControl is null ? null : ControlCorrections(serverControl);
+        float[]? localControl = serverControl is null ? null : LoadControlVariate(instructions.State, serverControl.Length);
+        Tensor[]? corrections = serverControl is null ? null : ControlCorrections(serverControl, localControl!);
         var metrics = new ConfigRecord();
         if (config.GetBoolean(ConfigKeys.ReportInitialLoss, false))
         {
@@ -245,8 +248,7 @@ public sealed class TorchTrainerClient : IClient, IDisposable
             // usual approximation (Opacus does the same for shuffled loaders).
             if (dpOptions.NoiseMultiplier > 0)
             {
-                _dpAccountant.Step(Math.Min(1.0, (double)batchSize / train.Count), dpOptions.NoiseMultiplier, steps);
-                metrics["dpsgd_epsilon"] = _dpAccountant.GetPrivacySpent(dpOptions.Delta).Epsilon;
+                metrics["dpsgd_epsilon"] = AccountDpSgd(instructions.State, Math.Min(1.0, (double)batchSize / train.Count), dpOptions.NoiseMultiplier, steps, dpOptions.Delta);
             }
             else
             {
@@ -256,73 +258,10 @@ public sealed class TorchTrainerClient : IClient, IDisposable
 
         if (serverControl is not null)
         {
-            metrics[ConfigKeys.ScaffoldControlDelta] = ConfigValue.FromBytes(UpdateControlVariate(serverControl, instructions.Parameters.Values, result.Values, steps, lr));
+            metrics[ConfigKeys.ScaffoldControlDelta] = ConfigValue.FromBytes(UpdateControlVariate(serverControl, localControl!, instructions.Parameters.Values, result.Values, steps, lr, instructions.State));
         }
 
         return new FitResult(result, train.Count, metrics.Freeze());
-    }
-
-    // DP-SGD step: per-example gradients (one backward pass per example), each clipped to C, summed, noised with
-    // N(0, (z C)^2) per coordinate, averaged over the batch, and left in the parameters' grad for the optimizer.
-    private double PrivateGradients(DpSgdOptions dp, Parameter[] parameters, Tensor x, Tensor y, Tensor[]? anchors, double mu, int round, long step)
-    {
-        long batch = x.shape[0];
-        Tensor[] sums = parameters.Select(p => torch.zeros_like(p)).ToArray();
-        double lossSum = 0;
-        for (long j = 0; j < batch; j++)
-        {
-            using var exampleScope = torch.NewDisposeScope();
-            foreach (Parameter p in parameters)
-            {
-                p.grad?.zero_();
-            }
-
-            Tensor loss = _options.Loss!(_module.forward(x.narrow(0, j, 1)), y.narrow(0, j, 1));
-            lossSum += loss.item<float>();
-            if (anchors is not null)
-            {
-                loss = loss + (ProximalTerm(parameters, anchors) * (mu / 2));
-            }
-
-            loss.backward();
-            using var noGrad = torch.no_grad();
-            double squared = 0;
-            foreach (Parameter p in parameters)
-            {
-                if (p.grad is { } g)
-                {
-                    squared += g.square().sum().item<float>();
-                }
-            }
-
-            double factor = Math.Min(1.0, dp.MaxGradNorm / (Math.Sqrt(squared) + 1e-12));
-            for (int i = 0; i < parameters.Length; i++)
-            {
-                if (parameters[i].grad is { } g)
-                {
-                    sums[i].add_(g * factor);
-                }
-            }
-        }
-
-        using (torch.no_grad())
-        {
-            var random = new DeterministicRandom(DeterministicRandom.Mix(dp.Seed, _options.Seed, (ulong)round, (ulong)step));
-            double std = dp.NoiseMultiplier * dp.MaxGradNorm;
-            for (int i = 0; i < parameters.Length; i++)
-            {
-                float[] noise = new float[sums[i].numel()];
-                for (int k = 0; k < noise.Length; k++)
-                {
-                    noise[k] = (float)MathNet.Numerics.Distributions.Normal.Sample(random, 0, std);
-                }
-
-                Tensor noisy = (sums[i] + torch.tensor(noise, sums[i].shape)) / batch;
-                parameters[i].grad?.copy_(noisy);
-            }
-        }
-
-        return lossSum / batch;
     }
 
     // FedProx: ||w - w_global||^2 over every parameter tensor.
@@ -335,64 +274,5 @@ public sealed class TorchTrainerClient : IClient, IDisposable
         }
 
         return proximal;
-    }
-
-    /// <summary>The client's SCAFFOLD control variate c_i (a copy), or null before its first SCAFFOLD round.</summary>
-    /// <returns>The values.</returns>
-    public float[]? GetControlVariate() => (float[]?)_controlVariate?.Clone();
-
-    private float[]? ReadServerControl(ConfigRecord config)
-    {
-        if (!config.TryGetValue(ConfigKeys.ScaffoldServerControl, out ConfigValue value))
-        {
-            return null;
-        }
-
-        ReadOnlyMemory<byte> bytes = value.AsBytes();
-        if (bytes.IsEmpty)
-        {
-            return new float[_adapter.Layout.TotalLength];
-        }
-
-        using ModelParameters c = _serializer.Deserialize(bytes);
-        _adapter.Layout.EnsureCompatible(c.Layout, "the server's SCAFFOLD control variate");
-        return c.Values.ToArray();
-    }
-
-    private Tensor[] ControlCorrections(float[] serverControl)
-    {
-        float[] local = _controlVariate ?? new float[serverControl.Length];
-        var corrections = new Tensor[_adapter.Layout.Count];
-        for (int i = 0; i < corrections.Length; i++)
-        {
-            int offset = _adapter.Layout.GetOffset(i);
-            TensorSpec spec = _adapter.Layout.Tensors[i];
-            float[] values = new float[spec.ElementCount];
-            for (int j = 0; j < values.Length; j++)
-            {
-                values[j] = serverControl[offset + j] - local[offset + j];
-            }
-
-            corrections[i] = torch.tensor(values, spec.Shape.Select(d => (long)d).ToArray());
-        }
-
-        return corrections;
-    }
-
-    // Option II of Karimireddy et al.: c_i+ = c_i - c + (x - y) / (K lr); returns dc = c_i+ - c_i, serialized.
-    private byte[] UpdateControlVariate(float[] serverControl, ReadOnlySpan<float> global, ReadOnlySpan<float> trained, long steps, double lr)
-    {
-        float[] local = _controlVariate ?? new float[serverControl.Length];
-        using ModelParameters delta = ModelParameters.CreateUninitialized(_adapter.Layout);
-        Span<float> d = delta.Values;
-        double scale = 1.0 / (steps * lr);
-        for (int j = 0; j < d.Length; j++)
-        {
-            d[j] = (float)(-serverControl[j] + ((global[j] - (double)trained[j]) * scale));
-            local[j] += d[j];
-        }
-
-        _controlVariate = local;
-        return _serializer.SerializeToArray(delta);
     }
 }

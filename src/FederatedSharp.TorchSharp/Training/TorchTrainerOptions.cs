@@ -50,6 +50,14 @@ public sealed class TorchTrainerOptions
     /// </summary>
     public DpSgdOptions? DpSgd { get; set; }
 
+    /// <summary>
+    /// Whether the loss of a batch is the mean of per-example losses (cross-entropy, BCE, MSE: true, the default). A loss
+    /// that needs the whole batch, such as the Cox partial likelihood, is not: DP-SGD, which clips every example's own
+    /// gradient, is then refused. When this is left true for such a loss, DP-SGD detects it (every per-example gradient
+    /// zero while the batch's is not) and fails the fit with a clear error instead of silently not training.
+    /// </summary>
+    public bool LossDecomposesPerExample { get; set; } = true;
+
     /// <summary>Evaluation metrics by name, each a function of (output, target); for example <see cref="TorchMetrics.BinaryAccuracy"/>.</summary>
     public IDictionary<string, Func<Tensor, Tensor, double>> Metrics { get; } = new Dictionary<string, Func<Tensor, Tensor, double>>(StringComparer.Ordinal);
 
@@ -83,6 +91,12 @@ public sealed class TorchTrainerOptions
         if (Train.Count == 0)
         {
             throw new ArgumentException("The training set is empty.");
+        }
+
+        if (DpSgd is not null && !LossDecomposesPerExample)
+        {
+            throw new ArgumentException(
+                "DP-SGD clips every example's own gradient, so it needs a loss that decomposes per example; this loss is declared as needing the whole batch (LossDecomposesPerExample = false), as the Cox partial likelihood does. Use central DP on the server (UseCentralDp) instead.");
         }
     }
 }

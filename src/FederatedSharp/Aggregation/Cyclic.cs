@@ -34,6 +34,9 @@ public sealed class Cyclic : IAggregator, IClientSelector
     public string Name => "Cyclic";
 
     /// <inheritdoc />
+    public AggregatorTraits Traits => AggregatorTraits.Linear;
+
+    /// <inheritdoc />
     public void ConfigureFit(int round, ConfigRecord config)
     {
     }

@@ -15,6 +15,9 @@ public sealed class FedAvg : IAggregator
     public string Name => "FedAvg";
 
     /// <inheritdoc />
+    public AggregatorTraits Traits => AggregatorTraits.Linear;
+
+    /// <inheritdoc />
     public void ConfigureFit(int round, ConfigRecord config)
     {
     }

@@ -40,6 +40,9 @@ public sealed class FedAvgM : IStatefulAggregator
     public string Name => "FedAvgM";
 
     /// <inheritdoc />
+    public AggregatorTraits Traits => AggregatorTraits.Linear;
+
+    /// <inheritdoc />
     public void ConfigureFit(int round, ConfigRecord config)
     {
     }

@@ -40,6 +40,9 @@ public abstract class FedOpt : IStatefulAggregator
     public string Name { get; }
 
     /// <inheritdoc />
+    public AggregatorTraits Traits => AggregatorTraits.Linear;
+
+    /// <inheritdoc />
     public void ConfigureFit(int round, ConfigRecord config)
     {
     }

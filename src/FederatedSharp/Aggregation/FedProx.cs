@@ -30,6 +30,9 @@ public sealed class FedProx : IAggregator
     public string Name => "FedProx";
 
     /// <inheritdoc />
+    public AggregatorTraits Traits => AggregatorTraits.Linear;
+
+    /// <inheritdoc />
     public void ConfigureFit(int round, ConfigRecord config)
     {
         ArgumentNullException.ThrowIfNull(config);

@@ -24,4 +24,7 @@ public interface IAggregator
     /// <param name="context">The round number and the number of clients asked.</param>
     /// <returns>The round's accumulator; the caller disposes it.</returns>
     IRoundAggregator BeginRound(ModelParameters globalParameters, AggregationContext context);
+
+    /// <summary>What the strategy declares about itself (default: nothing); see <see cref="AggregatorTraits"/>.</summary>
+    AggregatorTraits Traits => AggregatorTraits.None;
 }

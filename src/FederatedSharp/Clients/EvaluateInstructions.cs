@@ -27,4 +27,10 @@ public sealed class EvaluateInstructions
 
     /// <summary>The evaluation configuration.</summary>
     public ConfigRecord Config { get; }
+
+    /// <summary>
+    /// The client's persistent state, when the deployment keeps one (a simulation's <see cref="ClientStateStore"/>, a
+    /// node's storage); null otherwise. Keep what must outlive this call here, not in fields of the client object.
+    /// </summary>
+    public ClientState? State { get; init; }
 }

@@ -26,4 +26,18 @@ public interface IClient
     /// <param name="cancellationToken">Cancels the evaluation.</param>
     /// <returns>The loss, the number of test examples and metrics.</returns>
     Task<EvaluateResult> EvaluateAsync(EvaluateInstructions instructions, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Answers a named query task (federated statistics, cross-site evaluation...). The default implementation refuses
+    /// every query with <see cref="UnsupportedTaskException"/>, which the server records as an unsupported task.
+    /// </summary>
+    /// <param name="instructions">The query's name, configuration and optional parameters.</param>
+    /// <param name="cancellationToken">Cancels the query.</param>
+    /// <returns>The answer.</returns>
+    /// <exception cref="UnsupportedTaskException">The client does not know this query.</exception>
+    Task<QueryResult> QueryAsync(QueryInstructions instructions, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(instructions);
+        return Task.FromException<QueryResult>(new UnsupportedTaskException("query:" + instructions.Name));
+    }
 }

@@ -43,4 +43,10 @@ internal static partial class Log
 
     [LoggerMessage(112, LogLevel.Warning, "Client {ClientId} failed {Failures} fits in a row: quarantined for rounds {From} to {To}")]
     public static partial void ClientQuarantined(ILogger logger, string clientId, int failures, int from, int to);
+
+    [LoggerMessage(113, LogLevel.Information, "Round {Round}: retrying the {Phase} call to client {ClientId} (attempt {Attempt} failed: {Reason})")]
+    public static partial void ClientCallRetried(ILogger logger, int round, string phase, string clientId, int attempt, string reason);
+
+    [LoggerMessage(114, LogLevel.Information, "Query {Query}: {Answered} of {Asked} clients answered")]
+    public static partial void QueryCompleted(ILogger logger, string query, int answered, int asked);
 }

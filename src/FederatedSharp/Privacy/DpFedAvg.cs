@@ -21,50 +21,26 @@ namespace FederatedSharp.Privacy;
 /// </summary>
 public sealed class DpFedAvg : IStatefulAggregator
 {
-    private readonly DpFedAvgOptions _options;
-    private readonly object _gate = new();
-    private readonly RdpAccountant _accountant = new();
-    private double _clipNorm;
-    private int _rounds;
-    private double _lastSampleRate;
-    private double _lastNoiseMultiplier;
+    private readonly CentralDpMechanism _mechanism;
 
     /// <summary>Creates the strategy.</summary>
     /// <param name="options">Noise, clipping and accounting settings.</param>
     /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
     public DpFedAvg(DpFedAvgOptions options)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        _options = options;
-        _clipNorm = options.ClipNorm;
+        _mechanism = new CentralDpMechanism(options);
     }
 
     /// <inheritdoc />
     public string Name => "DpFedAvg";
 
     /// <summary>The current clipping norm.</summary>
-    public double ClipNorm
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _clipNorm;
-            }
-        }
-    }
+    public double ClipNorm => _mechanism.ClipNorm;
 
     /// <summary>Epsilon spent so far at <paramref name="delta"/>.</summary>
     /// <param name="delta">The delta.</param>
     /// <returns>Epsilon.</returns>
-    public double Epsilon(double delta)
-    {
-        lock (_gate)
-        {
-            return _accountant.GetPrivacySpent(delta).Epsilon;
-        }
-    }
+    public double Epsilon(double delta) => _mechanism.Epsilon(delta);
 
     /// <inheritdoc />
     public void ConfigureFit(int round, ConfigRecord config)
@@ -75,21 +51,15 @@ public sealed class DpFedAvg : IStatefulAggregator
     public IRoundAggregator BeginRound(ModelParameters globalParameters, AggregationContext context)
     {
         ArgumentNullException.ThrowIfNull(globalParameters);
-        return new Round(this, globalParameters, context);
+        return new Round(_mechanism, globalParameters, context);
     }
 
     /// <inheritdoc />
     public AggregatorState ExportState()
     {
-        lock (_gate)
-        {
-            var state = new AggregatorState(Name, null);
-            state.Scalars["clip_norm"] = _clipNorm;
-            state.Scalars["rounds"] = _rounds;
-            state.Scalars["sample_rate"] = _lastSampleRate;
-            state.Scalars["noise_multiplier"] = _lastNoiseMultiplier;
-            return state;
-        }
+        var state = new AggregatorState(Name, null);
+        _mechanism.Export(state);
+        return state;
     }
 
     /// <inheritdoc />
@@ -97,46 +67,15 @@ public sealed class DpFedAvg : IStatefulAggregator
     {
         ArgumentNullException.ThrowIfNull(state);
         state.EnsureFor(Name, null);
-        lock (_gate)
-        {
-            _clipNorm = state.Scalars.GetDouble("clip_norm", _options.ClipNorm);
-            _rounds = (int)state.Scalars.GetInt64("rounds", 0);
-            _lastSampleRate = state.Scalars.GetDouble("sample_rate", 0);
-            _lastNoiseMultiplier = state.Scalars.GetDouble("noise_multiplier", _options.NoiseMultiplier);
-            if (_rounds > 0)
-            {
-                // The accountant's history is one sampled Gaussian step per round with these (constant) settings.
-                _accountant.Step(_lastSampleRate, _lastNoiseMultiplier, _rounds);
-            }
-        }
+        _mechanism.Import(state);
     }
 
-    private double CountStddev(int sampled) => _options.ClippedCountStddev ?? Math.Max(sampled / 20.0, 1e-3);
-
-    private double UpdateNoiseMultiplier(int sampled)
-    {
-        if (!_options.AdaptiveClipping)
-        {
-            return _options.NoiseMultiplier;
-        }
-
-        double z = _options.NoiseMultiplier;
-        double sigmaB = CountStddev(sampled);
-        double inner = Math.Pow(z, -2) - Math.Pow(2 * sigmaB, -2);
-        if (inner <= 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(DpFedAvgOptions.ClippedCountStddev), "The count noise is too small for this noise multiplier: (z^-2 - (2 sigma_b)^-2) must be > 0.");
-        }
-
-        return Math.Pow(inner, -0.5);
-    }
-
-    private sealed class Round(DpFedAvg owner, ModelParameters global, AggregationContext context) : IReportingRoundAggregator
+    private sealed class Round(CentralDpMechanism mechanism, ModelParameters global, AggregationContext context) : IReportingRoundAggregator
     {
         private readonly float[] _sum = new float[global.Length];
         private readonly float[] _delta = new float[global.Length];
         private readonly object _gate = new();
-        private readonly double _clipNorm = owner.ClipNorm;
+        private readonly double _clipNorm = mechanism.ClipNorm;
         private int _count;
         private int _unclipped;
         private ConfigRecord _metrics = ConfigRecord.Empty;
@@ -149,7 +88,7 @@ public sealed class DpFedAvg : IStatefulAggregator
             lock (_gate)
             {
                 TensorPrimitives.Subtract(update.Parameters.Values, global.Values, _delta);
-                double norm = Norm(_delta);
+                double norm = CentralDpMechanism.Norm(_delta);
                 double factor = norm > _clipNorm ? _clipNorm / norm : 1;
                 if (norm <= _clipNorm)
                 {
@@ -171,9 +110,9 @@ public sealed class DpFedAvg : IStatefulAggregator
                 }
 
                 int m = Math.Max(_count, context.SampledClients);
-                double z = owner.UpdateNoiseMultiplier(m);
+                double z = mechanism.NoiseMultiplier(m);
                 double noiseStd = z * _clipNorm / m;
-                var random = new DeterministicRandom(DeterministicRandom.Mix(owner._options.Seed, (ulong)context.Round, 0xD9));
+                DeterministicRandom random = mechanism.RoundRandom(context.Round);
                 ModelParameters result = global.Clone();
                 Span<float> w = result.Values;
                 for (int i = 0; i < w.Length; i++)
@@ -181,29 +120,7 @@ public sealed class DpFedAvg : IStatefulAggregator
                     w[i] += (float)((_sum[i] / m) + (noiseStd * Normal.Sample(random, 0, 1)));
                 }
 
-                lock (owner._gate)
-                {
-                    double sampleRate = Math.Min(1.0, (double)m / owner._options.TotalClients);
-                    owner._accountant.Step(sampleRate, z);
-                    owner._lastSampleRate = sampleRate;
-                    owner._lastNoiseMultiplier = z;
-                    owner._rounds++;
-                    if (owner._options.AdaptiveClipping)
-                    {
-                        double noisyFraction = (_unclipped + Normal.Sample(random, 0, owner.CountStddev(m))) / m;
-                        owner._clipNorm *= Math.Exp(-owner._options.ClipLearningRate * (noisyFraction - owner._options.TargetQuantile));
-                    }
-
-                    _metrics = new ConfigRecord
-                    {
-                        ["dp_epsilon"] = owner._accountant.GetPrivacySpent(owner._options.Delta).Epsilon,
-                        ["dp_delta"] = owner._options.Delta,
-                        ["dp_clip_norm"] = _clipNorm,
-                        ["dp_noise_stddev"] = noiseStd,
-                        ["dp_clipped_fraction"] = 1 - ((double)_unclipped / _count),
-                    }.Freeze();
-                }
-
+                _metrics = mechanism.FinishRound(m, z, _count, _unclipped, _clipNorm, noiseStd, random);
                 return result;
             }
         }
@@ -212,18 +129,6 @@ public sealed class DpFedAvg : IStatefulAggregator
 
         public void Dispose()
         {
-        }
-
-        private static double Norm(ReadOnlySpan<float> values)
-        {
-            double sum = 0;
-            for (int start = 0; start < values.Length; start += 16384)
-            {
-                double d = TensorPrimitives.Norm(values.Slice(start, Math.Min(16384, values.Length - start)));
-                sum += d * d;
-            }
-
-            return Math.Sqrt(sum);
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using FederatedSharp.Aggregation;
 using FederatedSharp.Aggregation.Kernels;
 using FederatedSharp.Clients;
 using FederatedSharp.Parameters;
@@ -45,9 +46,22 @@ public sealed class UpdateValidator
     /// <exception cref="InvalidUpdateException">The update is invalid; the message says why.</exception>
     public void Validate(string clientId, ModelParameters global, FitResult result, int? round)
     {
+        ArgumentNullException.ThrowIfNull(result);
+        Validate(new ClientUpdate(clientId, result.Parameters, result.ExampleCount, result.Metrics), global, round);
+    }
+
+    /// <summary>Checks one update, as <see cref="Validate(string, ModelParameters, FitResult, int?)"/> does.</summary>
+    /// <param name="update">The update.</param>
+    /// <param name="global">The parameters the client started from.</param>
+    /// <param name="round">The round (model version); null to skip the stateful checks.</param>
+    /// <exception cref="InvalidUpdateException">The update is invalid; the message says why.</exception>
+    public void Validate(ClientUpdate update, ModelParameters global, int? round)
+    {
+        string clientId = update.ClientId;
         ArgumentNullException.ThrowIfNull(clientId);
         ArgumentNullException.ThrowIfNull(global);
-        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(update.Parameters);
+        ClientUpdate result = update;
         try
         {
             global.Layout.EnsureCompatible(result.Parameters.Layout, $"update from client '{clientId}'");

@@ -17,4 +17,7 @@ public enum ClientFailureKind
 
     /// <summary>The round closed before the client answered because enough results were in (not the client's fault).</summary>
     NotNeeded,
+
+    /// <summary>The client does not implement the task it was sent (for example a query it does not know).</summary>
+    Unsupported,
 }

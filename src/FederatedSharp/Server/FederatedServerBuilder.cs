@@ -1,6 +1,11 @@
+using System.Globalization;
 using FederatedSharp.Aggregation;
 using FederatedSharp.Clients;
 using FederatedSharp.Parameters;
+using FederatedSharp.Server.Engine;
+using FederatedSharp.Server.Engine.Drivers;
+using FederatedSharp.Server.Features.Quarantine;
+using FederatedSharp.Server.Features.Validation;
 using FederatedSharp.Transport;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -9,7 +14,9 @@ namespace FederatedSharp.Server;
 
 /// <summary>
 /// Builds a <see cref="FederatedServer"/>: a transport, an aggregation strategy and the initial model are required;
-/// everything else has defaults. Settings are validated once, in <see cref="Build"/>.
+/// everything else has defaults. Features (checkpoints, audit log, central DP, FedBuff, secure aggregation, your own)
+/// are held in a list, as Polly's pipeline builder holds its strategies, and each is validated once, in
+/// <see cref="Build"/>.
 /// </summary>
 public sealed class FederatedServerBuilder
 {
@@ -22,10 +29,8 @@ public sealed class FederatedServerBuilder
     private CentralizedEvaluator? _centralizedEvaluator;
     private ILoggerFactory _loggerFactory = NullLoggerFactory.Instance;
     private TimeProvider _timeProvider = TimeProvider.System;
-    private Checkpoints.ICheckpointStore? _checkpoints;
-    private Audit.IAuditLog? _audit;
-    private Privacy.SecureAggregation.SecureAggregationServer? _secure;
-    private BufferedAsyncOptions? _buffered;
+    private readonly List<FederationFeature> _features = new();
+    private readonly MetricAggregationOptions _metrics = new();
 
     /// <summary>Sets the transport that reaches the clients.</summary>
     /// <param name="transport">The transport.</param>
@@ -110,59 +115,36 @@ public sealed class FederatedServerBuilder
     }
 
     /// <summary>
-    /// Checkpoints the federation after every round into <paramref name="store"/>, and resumes from its newest valid
-    /// checkpoint when the server starts (see docs/reliability.md).
+    /// Adds a feature (see <see cref="FederationFeature"/>): the built-in ones come through their <c>UseX</c>
+    /// extensions (<c>UseCheckpointStore</c>, <c>UseAuditLog</c>, <c>UseCentralDp</c>, <c>UseSecureAggregation</c>,
+    /// <c>UseBufferedAsynchronousAggregation</c>); yours through this method. Features are validated at
+    /// <see cref="Build"/>.
     /// </summary>
-    /// <param name="store">The store, for example a <see cref="Checkpoints.FileCheckpointStore"/>.</param>
+    /// <param name="feature">The feature.</param>
     /// <returns>This builder.</returns>
-    public FederatedServerBuilder UseCheckpointStore(Checkpoints.ICheckpointStore store)
+    /// <exception cref="ArgumentNullException"><paramref name="feature"/> is null.</exception>
+    public FederatedServerBuilder UseFeature(FederationFeature feature)
     {
-        _checkpoints = store ?? throw new ArgumentNullException(nameof(store));
+        _features.Add(feature ?? throw new ArgumentNullException(nameof(feature)));
         return this;
     }
 
-    /// <summary>
-    /// Aggregates every round with secure aggregation (see <see cref="Privacy.SecureAggregation.SecureAggregationServer"/>):
-    /// the server learns only the example-weighted mean of the clipped updates. Clients must be wrapped in
-    /// <see cref="Privacy.SecureAggregation.SecureAggregationClient"/>. The strategy is FedAvg (set implicitly); update
-    /// validation and robust strategies cannot apply, since the server never sees an individual update; clients that drop
-    /// out are recorded as failures; a round with fewer than the threshold left fails and the federation goes on.
-    /// </summary>
-    /// <param name="options">Threshold, clip norm, central noise; null for defaults.</param>
+    /// <summary>Chooses how clients' metrics become a round's metrics, per metric, for fit and evaluation (default: example-weighted mean).</summary>
+    /// <param name="configure">Edits the choices.</param>
     /// <returns>This builder.</returns>
-    public FederatedServerBuilder UseSecureAggregation(Privacy.SecureAggregation.SecureAggregationOptions? options = null)
+    /// <exception cref="ArgumentNullException"><paramref name="configure"/> is null.</exception>
+    public FederatedServerBuilder WithMetricAggregation(Action<MetricAggregationOptions> configure)
     {
-        _secure = new Privacy.SecureAggregation.SecureAggregationServer(options);
-        _aggregator ??= new Aggregation.FedAvg();
+        ArgumentNullException.ThrowIfNull(configure);
+        configure(_metrics);
         return this;
     }
 
-    /// <summary>
-    /// Appends a record of every round to <paramref name="log"/>: the global model's SHA-256, the clients whose updates
-    /// went in, the clients left out and why, the strategy's reported parameters and the privacy budget spent, each
-    /// record chained to the one before by its hash (see <see cref="Audit.FileAuditLog"/>).
-    /// </summary>
-    /// <param name="log">The log, for example a <see cref="Audit.FileAuditLog"/>.</param>
-    /// <returns>This builder.</returns>
-    public FederatedServerBuilder UseAuditLog(Audit.IAuditLog log)
-    {
-        _audit = log ?? throw new ArgumentNullException(nameof(log));
-        return this;
-    }
+    /// <summary>The features added so far, in the order added.</summary>
+    public IReadOnlyList<FederationFeature> Features => _features;
 
-    /// <summary>
-    /// Runs the federation in buffered asynchronous mode (FedBuff) instead of synchronous rounds: see
-    /// <see cref="BufferedAsyncOptions"/>. The strategy configures clients (for example FedProx's mu) but the server
-    /// update is FedBuff's; checkpointing is not available in this mode.
-    /// </summary>
-    /// <param name="configure">Edits the FedBuff settings.</param>
-    /// <returns>This builder.</returns>
-    public FederatedServerBuilder UseBufferedAsynchronousAggregation(Action<BufferedAsyncOptions>? configure = null)
-    {
-        _buffered = new BufferedAsyncOptions();
-        configure?.Invoke(_buffered);
-        return this;
-    }
+    /// <summary>The strategy a feature uses when the caller sets none (secure aggregation defaults to FedAvg).</summary>
+    internal IAggregator? DefaultAggregator { get; set; }
 
     /// <summary>Validates the settings and creates the server.</summary>
     /// <returns>The server.</returns>
@@ -175,30 +157,62 @@ public sealed class FederatedServerBuilder
             throw new InvalidOperationException("No transport: call UseTransport (for simulation, an InMemoryTransport).");
         }
 
-        if (_aggregator is null)
-        {
-            throw new InvalidOperationException("No aggregation strategy: call UseAggregator (for example new FedAvg()).");
-        }
-
+        IAggregator aggregator = _aggregator ?? DefaultAggregator
+            ?? throw new InvalidOperationException("No aggregation strategy: call UseAggregator (for example new FedAvg()).");
         if (_initialParameters is null)
         {
             throw new InvalidOperationException("No initial model: call WithInitialParameters.");
         }
 
         _options.Validate();
-        _buffered?.Validate();
-        if (_secure is not null && (_buffered is not null || _aggregator is not Aggregation.FedAvg))
+        _metrics.Validate();
+        FederatedServerOptions options = CopyOptions(_options);
+        ILogger logger = _loggerFactory.CreateLogger<FederatedServer>();
+
+        // Every server validates updates and counts client failures (quarantine when configured); then the caller's
+        // features. Hooks run in Order, then in this order.
+        FederationFeature[] features = new FederationFeature[] { new UpdateValidationFeature(options.Validation), new QuarantineFeature() }
+            .Concat(_features)
+            .Select((f, i) => (f, i))
+            .OrderBy(p => p.f.Order)
+            .ThenBy(p => p.i)
+            .Select(p => p.f)
+            .ToArray();
+        var context = new FeatureBuildContext(options, aggregator, _transport, features);
+        foreach (FederationFeature feature in features)
         {
-            throw new ArgumentException("Secure aggregation computes the example-weighted mean (FedAvg) in synchronous rounds; it does not combine with another strategy or with buffered asynchronous aggregation.");
+            feature.OnBuild(context);
         }
 
-        if (_buffered is not null && _checkpoints is not null)
+        ModelParameters initial = _initialParameters.Clone();
+        return new FederatedServer(new EngineServices
         {
-            throw new InvalidOperationException("Checkpointing is available with synchronous rounds only, not with buffered asynchronous aggregation.");
-        }
+            Options = options,
+            Aggregator = aggregator,
+            Transport = _transport,
+            InitialParameters = initial,
+            TimeProvider = _timeProvider,
+            Logger = logger,
+            Caller = new ClientCaller(_transport, _timeProvider, logger, options.ClientRetries),
+            Features = features,
+            Stages = context.Stages,
+            Driver = context.Driver ?? new SynchronousRounds(),
+            Metrics = _metrics.Copy(),
+            FitConfig = _fitConfig,
+            EvaluateConfig = _evaluateConfig,
+            CentralizedEvaluator = _centralizedEvaluator,
+            ConfigurationHash = ComputeConfigurationHash(options, aggregator, initial.Layout),
+        });
+    }
 
-        return new FederatedServer(_transport, _aggregator, _initialParameters.Clone(), CopyOptions(_options),
-            _fitConfig, _evaluateConfig, _centralizedEvaluator, _loggerFactory.CreateLogger<FederatedServer>(), _timeProvider, _checkpoints, _buffered, _audit, _secure);
+    private static ulong ComputeConfigurationHash(FederatedServerOptions o, IAggregator aggregator, TensorLayout layout)
+    {
+        string text = string.Join("|",
+            o.Seed, o.FractionFit.ToString("R", CultureInfo.InvariantCulture), o.MinFitClients,
+            o.FractionEvaluate.ToString("R", CultureInfo.InvariantCulture), o.MinEvaluateClients,
+            o.MinAvailableClients, o.DeterministicAggregationOrder, o.ProceedAfterResults, o.ProceedAfterFraction,
+            o.QuarantineAfterFailures, o.QuarantineRounds, aggregator.GetType().FullName, aggregator.Name, layout.Hash);
+        return System.IO.Hashing.XxHash64.HashToUInt64(System.Text.Encoding.UTF8.GetBytes(text));
     }
 
     private static FederatedServerOptions CopyOptions(FederatedServerOptions o)

@@ -61,6 +61,22 @@ public sealed class FederatedServerOptions
     /// <summary>What every update must pass before it is aggregated.</summary>
     public UpdateValidationOptions Validation { get; set; } = new();
 
+    /// <summary>
+    /// The largest fraction of a federation's rounds that may produce no model: when more failed, <see cref="FederatedServer.RunAsync"/>
+    /// ends with <see cref="FederationFailedException"/> (whose History holds every round and failure) instead of
+    /// returning a model that is not the result of the federation. Default 0.5; 1 disables the check.
+    /// </summary>
+    public double MaxFailedRoundFraction { get; set; } = 0.5;
+
+    /// <summary>
+    /// How many times a client call that failed with an exception (not a timeout or a rejection) is retried within the
+    /// round before it counts as failed. Default 0.
+    /// </summary>
+    public int ClientRetries { get; set; }
+
+    /// <summary>The deadline of a query task (<see cref="FederatedServer.QueryAsync"/>). Default 10 minutes.</summary>
+    public TimeSpan QueryTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Checks the settings.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
     /// <exception cref="ArgumentException">Settings contradict each other.</exception>
@@ -98,6 +114,13 @@ public sealed class FederatedServerOptions
         ArgumentOutOfRangeException.ThrowIfNegative(QuarantineAfterFailures, nameof(QuarantineAfterFailures));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(QuarantineRounds, nameof(QuarantineRounds));
         ArgumentOutOfRangeException.ThrowIfNegative(MaxConsecutiveFailedRounds, nameof(MaxConsecutiveFailedRounds));
+        if (!(MaxFailedRoundFraction >= 0 && MaxFailedRoundFraction <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxFailedRoundFraction), MaxFailedRoundFraction, "MaxFailedRoundFraction must lie in [0, 1].");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(ClientRetries, nameof(ClientRetries));
+        CheckTimeout(QueryTimeout, nameof(QueryTimeout));
         CheckTimeout(FitTimeout, nameof(FitTimeout));
         CheckTimeout(EvaluateTimeout, nameof(EvaluateTimeout));
         ArgumentNullException.ThrowIfNull(Validation, nameof(Validation));
@@ -122,6 +145,9 @@ public sealed class FederatedServerOptions
         target.QuarantineAfterFailures = QuarantineAfterFailures;
         target.QuarantineRounds = QuarantineRounds;
         target.MaxConsecutiveFailedRounds = MaxConsecutiveFailedRounds;
+        target.MaxFailedRoundFraction = MaxFailedRoundFraction;
+        target.ClientRetries = ClientRetries;
+        target.QueryTimeout = QueryTimeout;
         target.Validation = new UpdateValidationOptions
         {
             RequireFinite = Validation.RequireFinite,

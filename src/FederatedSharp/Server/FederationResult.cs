@@ -17,6 +17,13 @@ public sealed class FederationResult : IDisposable
     /// <summary>Every round's record.</summary>
     public History History { get; }
 
+    /// <summary>
+    /// The rounds that produced no model, in order (their reasons and client failures are in <see cref="History"/>).
+    /// A federation with more than <see cref="FederatedServerOptions.MaxFailedRoundFraction"/> of them does not return
+    /// a result: it throws <see cref="FederationFailedException"/>.
+    /// </summary>
+    public IReadOnlyList<int> FailedRounds => History.Rounds.Where(r => !r.Succeeded).Select(r => r.Round).ToArray();
+
     /// <summary>Releases the parameters.</summary>
     public void Dispose() => Parameters.Dispose();
 }

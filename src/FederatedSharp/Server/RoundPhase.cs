@@ -8,4 +8,7 @@ public enum RoundPhase
 
     /// <summary>Federated evaluation.</summary>
     Evaluate,
+
+    /// <summary>A named query task (federated analytics, cross-site evaluation).</summary>
+    Query,
 }

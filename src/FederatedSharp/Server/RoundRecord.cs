@@ -49,4 +49,13 @@ public sealed class RoundRecord
 
     /// <summary>Wall time of the round.</summary>
     public required TimeSpan Duration { get; init; }
+
+    /// <summary>
+    /// Every client whose update was aggregated, with its example count and its reported fit metrics (byte values, such
+    /// as SCAFFOLD's control deltas, are left out), in aggregation order.
+    /// </summary>
+    public IReadOnlyList<ClientFitMetrics> FitResults { get; init; } = Array.Empty<ClientFitMetrics>();
+
+    /// <summary>Every client whose evaluation was accepted, with its example count, loss and metrics, in client order.</summary>
+    public IReadOnlyList<ClientEvaluateMetrics> EvaluateResults { get; init; } = Array.Empty<ClientEvaluateMetrics>();
 }

@@ -29,4 +29,19 @@ public interface IClientConnection
     /// <returns>The client's result.</returns>
     /// <exception cref="ClientFailedException">The client failed or disconnected.</exception>
     Task<EvaluateResult> EvaluateAsync(EvaluateInstructions instructions, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Sends a named query task and awaits the answer. The default implementation refuses with
+    /// <see cref="UnsupportedTaskException"/>: a transport that does not carry queries says so clearly.
+    /// </summary>
+    /// <param name="instructions">The query.</param>
+    /// <param name="cancellationToken">Cancels the call (deadline or shutdown).</param>
+    /// <returns>The client's answer, owned by the caller.</returns>
+    /// <exception cref="UnsupportedTaskException">The transport or the client does not support the query.</exception>
+    /// <exception cref="ClientFailedException">The client failed or disconnected.</exception>
+    Task<QueryResult> QueryAsync(QueryInstructions instructions, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(instructions);
+        return Task.FromException<QueryResult>(new UnsupportedTaskException("query:" + instructions.Name, $"The transport behind client '{ClientId}' does not carry query tasks."));
+    }
 }

@@ -279,18 +279,94 @@ public class FederatedServerBufferedAsyncTests
         Assert.That(new[] { 0, 3, 8 }.Select(BufferedAsyncOptions.StalenessWeight), Is.EqualTo(new[] { 1.0, 0.5, 1 / 3.0 }).Within(1e-12));
     }
 
-    [Test]
-    public async Task Build_FedBuffWithCheckpoints_RefusedClearly()
-    {
-        await using var transport = new InMemoryTransport();
-        using ModelParameters initial = TestModels.Filled(TestModels.SmallLayout, 0);
-        var ex = Assert.Throws<InvalidOperationException>(() => new FederatedServerBuilder().UseTransport(transport).UseAggregator(new FedAvg()).WithInitialParameters(initial)
-            .UseBufferedAsynchronousAggregation().UseCheckpointStore(new FileCheckpointStore(Path.GetTempPath())).Build());
-        Assert.That(ex!.Message, Does.Contain("Checkpointing"));
-    }
-
     private sealed class InlineProgress(Action<RoundReport> report) : IProgress<RoundReport>
     {
         public void Report(RoundReport value) => report(value);
+    }
+}
+
+public class FederatedServerFailurePolicyTests
+{
+    private static FederatedServerBuilder Builder(InMemoryTransport transport, ModelParameters initial, Action<FederatedServerOptions> configure) =>
+        new FederatedServerBuilder().UseTransport(transport).UseAggregator(new FedAvg()).WithInitialParameters(initial)
+            .Configure(o => { o.Rounds = 5; o.MinFitClients = 2; configure(o); });
+
+    [Test]
+    public async Task RunAsync_FourOfFiveRoundsFail_ThrowsWithTheHistory()
+    {
+        await using var transport = new InMemoryTransport();
+        transport.AddClient("good", new ShiftClient(1, 10));
+        transport.AddClient("flaky", new FailAfterClient(1));
+        using ModelParameters initial = TestModels.Filled(TestModels.SmallLayout, 0);
+
+        var ex = await Assert.ThrowsAsync<FederationFailedException>(async () => await Builder(transport, initial, _ => { }).Build().RunAsync().WithTimeout());
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(ex!.Message, Does.Contain("4 of 5 rounds produced no model").And.Contain("MaxFailedRoundFraction"));
+            Assert.That(ex.History.Rounds.Select(r => r.Succeeded), Is.EqualTo(new[] { true, false, false, false, false }));
+        });
+    }
+
+    [Test]
+    public async Task RunAsync_FractionOne_ReturnsTheModelAndReportsFailedRounds()
+    {
+        await using var transport = new InMemoryTransport();
+        transport.AddClient("good", new ShiftClient(1, 10));
+        transport.AddClient("flaky", new FailAfterClient(1));
+        using ModelParameters initial = TestModels.Filled(TestModels.SmallLayout, 0);
+
+        using FederationResult result = await Builder(transport, initial, o => o.MaxFailedRoundFraction = 1).Build().RunAsync().WithTimeout();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.FailedRounds, Is.EqualTo(new[] { 2, 3, 4, 5 }));
+            Assert.That(result.History.FailedRounds, Is.EqualTo(4));
+        });
+    }
+
+    [Test]
+    public async Task RunAsync_ClientRetries_TransientFailureRetriedWithinTheRound()
+    {
+        await using var transport = new InMemoryTransport();
+        transport.AddClient("good", new ShiftClient(1, 10));
+        var flaky = new FailOnceClient();
+        transport.AddClient("flaky", flaky);
+        using ModelParameters initial = TestModels.Filled(TestModels.SmallLayout, 0);
+
+        using FederationResult result = await Builder(transport, initial, o => { o.Rounds = 1; o.ClientRetries = 1; }).Build().RunAsync().WithTimeout();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.History.Rounds[0].AggregatedUpdates, Is.EqualTo(2));
+            Assert.That(result.History.Rounds[0].Failures.Where(f => f.Phase == RoundPhase.Fit), Is.Empty);
+            Assert.That(flaky.Calls, Is.EqualTo(2));
+        });
+    }
+
+    private sealed class FailAfterClient(int goodFits) : IClient
+    {
+        private int _fits;
+
+        public Task<ConfigRecord> GetPropertiesAsync(CancellationToken cancellationToken = default) => Task.FromResult(ConfigRecord.Empty);
+
+        public Task<FitResult> FitAsync(FitInstructions instructions, CancellationToken cancellationToken = default) =>
+            ++_fits > goodFits ? throw new IOException("disk full") : new ShiftClient(1, 10).FitAsync(instructions, cancellationToken);
+
+        public Task<EvaluateResult> EvaluateAsync(EvaluateInstructions instructions, CancellationToken cancellationToken = default) =>
+            Task.FromResult(new EvaluateResult(1, 1));
+    }
+
+    private sealed class FailOnceClient : IClient
+    {
+        public int Calls { get; private set; }
+
+        public Task<ConfigRecord> GetPropertiesAsync(CancellationToken cancellationToken = default) => Task.FromResult(ConfigRecord.Empty);
+
+        public Task<FitResult> FitAsync(FitInstructions instructions, CancellationToken cancellationToken = default) =>
+            ++Calls == 1 ? throw new IOException("connection reset") : new ShiftClient(1, 10).FitAsync(instructions, cancellationToken);
+
+        public Task<EvaluateResult> EvaluateAsync(EvaluateInstructions instructions, CancellationToken cancellationToken = default) =>
+            Task.FromResult(new EvaluateResult(1, 1));
     }
 }

@@ -138,7 +138,7 @@ public class FederatedServerTests
         transport.AddClient("c", new ThrowingClient());
         using ModelParameters initial = TestModels.Filled(TestModels.SmallLayout, 0.5f);
 
-        using FederationResult result = await Builder(transport, initial, o => o.Rounds = 2).Build().RunAsync().WithTimeout();
+        using FederationResult result = await Builder(transport, initial, o => { o.Rounds = 2; o.MaxFailedRoundFraction = 1; }).Build().RunAsync().WithTimeout();
 
         Assert.Multiple(() =>
         {
@@ -416,7 +416,7 @@ public class FederatedServerTests
         transport.AddClient("b", new ShiftClient(2, 10));
         using ModelParameters initial = TestModels.Filled(TestModels.SmallLayout, 0);
 
-        using FederationResult result = await Builder(transport, initial, o => o.Rounds = 2).UseAggregator(new Krum(byzantineClients: 1)).Build().RunAsync().WithTimeout();
+        using FederationResult result = await Builder(transport, initial, o => { o.Rounds = 2; o.MaxFailedRoundFraction = 1; }).UseAggregator(new Krum(byzantineClients: 1)).Build().RunAsync().WithTimeout();
 
         Assert.Multiple(() =>
         {

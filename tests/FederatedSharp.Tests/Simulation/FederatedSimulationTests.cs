@@ -103,3 +103,56 @@ public class FederatedSimulationTests
             Task.FromResult(new EvaluateResult(0, 1));
     }
 }
+
+public class FederatedSimulationClientStateTests
+{
+    private static void Configure(FederatedServerBuilder server, ModelParameters initial) => server
+        .UseAggregator(new FedAvg())
+        .WithInitialParameters(initial)
+        .Configure(o => { o.Rounds = 5; o.MinAvailableClients = 3; o.MinFitClients = 3; o.Seed = 1; });
+
+    [Test]
+    public async Task RunAsync_PerCallFactoryAndLongLivedClients_BitIdenticalWithStatefulClients()
+    {
+        using ModelParameters initial = TestModels.Filled(TestModels.SmallLayout, 0);
+        var created = new List<CountingStateClient>();
+        using FederationResult perCall = await FederatedSimulation.RunAsync(3, i =>
+        {
+            var client = new CountingStateClient(i);
+            created.Add(client);
+            return client;
+        }, s => Configure(s, initial)).WithTimeout();
+
+        CountingStateClient[] longLived = Enumerable.Range(0, 3).Select(i => new CountingStateClient(i)).ToArray();
+        using FederationResult kept = await FederatedSimulation.RunAsync(longLived, s => Configure(s, initial)).WithTimeout();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(kept.Parameters.Values.ToArray(), Is.EqualTo(perCall.Parameters.Values.ToArray()));
+            Assert.That(kept.History.Rounds.Select(r => r.FitMetrics.ToString()), Is.EqualTo(perCall.History.Rounds.Select(r => r.FitMetrics.ToString())));
+            Assert.That(kept.History.FailedRounds, Is.Zero);
+            Assert.That(longLived.Select(c => c.Disposals), Is.All.Zero, "the simulation never disposes clients it did not create");
+            Assert.That(created.Select(c => c.Disposals), Is.All.EqualTo(1), "it disposes every client it created, once");
+
+            // momentum after 5 rounds: m = 0.5 m + (i + 1) from 0, so it is not the first-round value (state was kept).
+            Assert.That(perCall.History.Rounds[^1].FitResults.Single(r => r.ClientId == FederatedSimulation.ClientId(0)).Metrics["momentum"].AsDouble(),
+                Is.EqualTo(1 + 0.5 + 0.25 + 0.125 + 0.0625));
+        });
+    }
+
+    [Test]
+    public async Task RunAsync_FactoryHandsOutTheSameObject_FailsClearlyInsteadOfTrainingWithoutState()
+    {
+        using ModelParameters initial = TestModels.Filled(TestModels.SmallLayout, 0);
+        CountingStateClient[] clients = Enumerable.Range(0, 3).Select(i => new CountingStateClient(i)).ToArray();
+
+        var ex = await Assert.ThrowsAsync<FederationFailedException>(async () =>
+            await FederatedSimulation.RunAsync(3, i => clients[i], s => Configure(s, initial)).WithTimeout());
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(ex!.Message, Does.Contain("4 of 5 rounds produced no model"));
+            Assert.That(ex.History.Rounds[1].Failures.Select(f => f.Reason), Has.All.Contains("already returned").And.All.Contains("AddClient"));
+        });
+    }
+}

@@ -56,14 +56,20 @@ public sealed class SecureAggregationServer
 {
     private static readonly TensorLayout Empty = TensorLayout.Create(new TensorSpec("secagg", 1));
     private readonly SecureAggregationOptions _options;
+    private readonly TimeProvider _timeProvider;
 
     /// <summary>Creates the server side.</summary>
     /// <param name="options">Settings; null for defaults.</param>
-    public SecureAggregationServer(SecureAggregationOptions? options = null)
+    /// <param name="timeProvider">The clock for phase deadlines and durations; null for the system clock.</param>
+    public SecureAggregationServer(SecureAggregationOptions? options = null, TimeProvider? timeProvider = null)
     {
         _options = options ?? new SecureAggregationOptions();
         _options.Validate();
+        _timeProvider = timeProvider ?? TimeProvider.System;
     }
+
+    /// <summary>The settings in force.</summary>
+    public SecureAggregationOptions Options => _options;
 
     /// <summary>Runs one secure round over <paramref name="clientIds"/>.</summary>
     /// <param name="transport">The transport the clients are connected to.</param>
@@ -74,13 +80,24 @@ public sealed class SecureAggregationServer
     /// <param name="cancellationToken">Cancels the round.</param>
     /// <returns>The new model and who contributed.</returns>
     /// <exception cref="SecureAggregationException">Too few clients remain, or the unmasked sum is inconsistent.</exception>
-    public async Task<SecureAggregationResult> RunRoundAsync(
+    public Task<SecureAggregationResult> RunRoundAsync(
         ITransport transport, IReadOnlyList<string> clientIds, int round, ModelParameters global, ConfigRecord? fitConfig = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(transport);
+        return RunRoundAsync((id, instructions, ct) => CallAsync(transport, id, instructions, ct), clientIds, round, global, fitConfig, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs one secure round with every client call made by <paramref name="call"/> (the server's one client-call path:
+    /// deadline, cancellation, failure record). <paramref name="call"/> returns the reply's metrics, or null when the
+    /// client failed (it then counts as dropped).
+    /// </summary>
+    internal async Task<SecureAggregationResult> RunRoundAsync(
+        Func<string, FitInstructions, CancellationToken, Task<ConfigRecord?>> call, IReadOnlyList<string> clientIds, int round, ModelParameters global, ConfigRecord? fitConfig, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(clientIds);
         ArgumentNullException.ThrowIfNull(global);
-        var started = System.Diagnostics.Stopwatch.StartNew();
+        long started = _timeProvider.GetTimestamp();
         List<string> u1 = clientIds.Distinct().OrderBy(id => id, StringComparer.Ordinal).ToList();
         int neighbourhood = _options.Neighbours is int k && k + 1 < u1.Count ? k + 1 : u1.Count;
         int threshold = _options.Threshold ?? Math.Max(2, (2 * neighbourhood / 3) + 1);
@@ -90,7 +107,7 @@ public sealed class SecureAggregationServer
 
         // 1. Advertise keys.
         ConfigRecord advertise = Config("advertise", threshold).Freeze();
-        Dictionary<string, ConfigRecord> advertised = await PhaseAsync(transport, u1, round, empty, _ => advertise, dropped, cancellationToken).ConfigureAwait(false);
+        Dictionary<string, ConfigRecord> advertised = await PhaseAsync(call, u1, round, empty, _ => advertise, dropped, cancellationToken).ConfigureAwait(false);
         var keys = new List<(string, byte[][])>();
         foreach ((string id, ConfigRecord reply) in advertised.OrderBy(p => p.Key, StringComparer.Ordinal))
         {
@@ -111,7 +128,7 @@ public sealed class SecureAggregationServer
 
         // 2. Share keys; the server routes the encrypted shares.
         byte[] packedKeys = Wire.Pack(keys);
-        Dictionary<string, ConfigRecord> shared = await PhaseAsync(transport, u1Keys, round, empty, id =>
+        Dictionary<string, ConfigRecord> shared = await PhaseAsync(call, u1Keys, round, empty, id =>
         {
             ConfigRecord share = Config("share", threshold);
             share[Wire.Keys] = ConfigValue.FromBytes(packedKeys);
@@ -152,7 +169,7 @@ public sealed class SecureAggregationServer
             config[Wire.Sharers] = ConfigValue.FromBytes(Wire.Ids(u2));
             config[Wire.Scale] = scale;
             config[Wire.Clip] = _options.ClipNorm;
-            return CallAsync(transport, id, round, global, config.Freeze(), cancellationToken);
+            return Reply(call, id, new FitInstructions(round, global, config.Freeze()), cancellationToken);
         }).ToArray();
         int length = global.Length + 1;
         var sum = new ulong[length];
@@ -181,7 +198,7 @@ public sealed class SecureAggregationServer
         ConfigRecord unmask = Config("unmask", threshold);
         unmask[Wire.Survivors] = ConfigValue.FromBytes(Wire.Ids(u3));
         unmask.Freeze();
-        Dictionary<string, ConfigRecord> revealed = await PhaseAsync(transport, u3, round, empty, _ => unmask, dropped, cancellationToken).ConfigureAwait(false);
+        Dictionary<string, ConfigRecord> revealed = await PhaseAsync(call, u3, round, empty, _ => unmask, dropped, cancellationToken).ConfigureAwait(false);
         var shares = new Dictionary<string, List<(int X, byte[] Share)>>(StringComparer.Ordinal);
         foreach ((string from, ConfigRecord reply) in revealed)
         {
@@ -240,7 +257,7 @@ public sealed class SecureAggregationServer
             values[i] = (float)(values[i] + (weighted / examples));
         }
 
-        return new SecureAggregationResult(next, u3, dropped, examples, started.Elapsed);
+        return new SecureAggregationResult(next, u3, dropped, examples, _timeProvider.GetElapsedTime(started));
     }
 
     private static byte[] Recover(Dictionary<string, List<(int X, byte[] Share)>> shares, string id, int threshold, string what)
@@ -304,10 +321,11 @@ public sealed class SecureAggregationServer
         return result;
     }
 
-    private async Task<Dictionary<string, ConfigRecord>> PhaseAsync(
-        ITransport transport, IReadOnlyList<string> ids, int round, ModelParameters parameters, Func<string, ConfigRecord> config, List<string> dropped, CancellationToken cancellationToken)
+    private static async Task<Dictionary<string, ConfigRecord>> PhaseAsync(
+        Func<string, FitInstructions, CancellationToken, Task<ConfigRecord?>> call, IReadOnlyList<string> ids, int round, ModelParameters parameters,
+        Func<string, ConfigRecord> config, List<string> dropped, CancellationToken cancellationToken)
     {
-        (string Id, ConfigRecord? Reply)[] replies = await Task.WhenAll(ids.Select(id => CallAsync(transport, id, round, parameters, config(id).Freeze(), cancellationToken))).ConfigureAwait(false);
+        (string Id, ConfigRecord? Reply)[] replies = await Task.WhenAll(ids.Select(id => Reply(call, id, new FitInstructions(round, parameters, config(id).Freeze()), cancellationToken))).ConfigureAwait(false);
         var result = new Dictionary<string, ConfigRecord>(StringComparer.Ordinal);
         foreach ((string id, ConfigRecord? reply) in replies)
         {
@@ -324,17 +342,21 @@ public sealed class SecureAggregationServer
         return result;
     }
 
-    private async Task<(string, ConfigRecord?)> CallAsync(ITransport transport, string id, int round, ModelParameters parameters, ConfigRecord config, CancellationToken cancellationToken)
+    private static async Task<(string, ConfigRecord?)> Reply(
+        Func<string, FitInstructions, CancellationToken, Task<ConfigRecord?>> call, string id, FitInstructions instructions, CancellationToken cancellationToken) =>
+        (id, await call(id, instructions, cancellationToken).ConfigureAwait(false));
+
+    private async Task<ConfigRecord?> CallAsync(ITransport transport, string id, FitInstructions instructions, CancellationToken cancellationToken)
     {
         try
         {
-            using FitResult result = await transport.GetConnection(id).FitAsync(new FitInstructions(round, parameters, config), cancellationToken)
-                .WaitAsync(_options.PhaseTimeout, cancellationToken).ConfigureAwait(false);
-            return (id, result.Metrics);
+            using FitResult result = await transport.GetConnection(id).FitAsync(instructions, cancellationToken)
+                .WaitAsync(_options.PhaseTimeout, _timeProvider, cancellationToken).ConfigureAwait(false);
+            return result.Metrics;
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            return (id, null);
+            return null;
         }
     }
 }

@@ -53,6 +53,15 @@ public sealed class FederationCheckpoint : IDisposable
     /// <summary>Failed rounds in a row.</summary>
     public int ConsecutiveFailedRounds { get; }
 
+    /// <summary>
+    /// The features' states by feature name (FedBuff's in-flight work and model snapshots, central DP's accountant);
+    /// empty when no feature keeps state.
+    /// </summary>
+    public IReadOnlyDictionary<string, AggregatorState> FeatureStates { get; init; } = new Dictionary<string, AggregatorState>();
+
+    /// <summary>The clients' persistent states (<see cref="Clients.ClientStateStore.ToBytes"/>), when the transport hosts them; null otherwise.</summary>
+    public byte[]? ClientStates { get; init; }
+
     /// <summary>Releases the parameters.</summary>
     public void Dispose() => Parameters.Dispose();
 }

@@ -19,7 +19,7 @@ namespace FederatedSharp.Server.Checkpoints;
 /// </summary>
 public sealed class FileCheckpointStore : ICheckpointStore
 {
-    private const ushort FormatVersion = 1;
+    private const ushort FormatVersion = 2;
     private static ReadOnlySpan<byte> Magic => "FSCK"u8;
     private readonly BinaryModelSerializer _serializer = new();
 
@@ -76,6 +76,8 @@ public sealed class FileCheckpointStore : ICheckpointStore
             await WriteAsync(Section(checkpoint.AggregatorState?.ToBytes() ?? Array.Empty<byte>())).ConfigureAwait(false);
             await WriteAsync(Section(HistoryJson.Write(checkpoint.History))).ConfigureAwait(false);
             await WriteAsync(Section(WriteClientState(checkpoint.ClientState))).ConfigureAwait(false);
+            await WriteAsync(Section(WriteFeatureStates(checkpoint.FeatureStates))).ConfigureAwait(false);
+            await WriteAsync(Section(checkpoint.ClientStates ?? Array.Empty<byte>())).ConfigureAwait(false);
             byte[] checksum = new byte[8];
             BinaryPrimitives.WriteUInt64LittleEndian(checksum, hasher.GetCurrentHashAsUInt64());
             await file.WriteAsync(checksum, cancellationToken).ConfigureAwait(false);
@@ -130,7 +132,7 @@ public sealed class FileCheckpointStore : ICheckpointStore
         }
 
         ushort version = BinaryPrimitives.ReadUInt16LittleEndian(bytes[4..]);
-        if (version != FormatVersion)
+        if (version is not (1 or FormatVersion))
         {
             throw new CheckpointException($"Unsupported checkpoint version {version}.");
         }
@@ -144,12 +146,18 @@ public sealed class FileCheckpointStore : ICheckpointStore
         ReadOnlySpan<byte> state = NextSection(body, ref position);
         ReadOnlySpan<byte> history = NextSection(body, ref position);
         ReadOnlySpan<byte> clients = NextSection(body, ref position);
+        ReadOnlySpan<byte> features = version >= 2 ? NextSection(body, ref position) : default;
+        ReadOnlySpan<byte> clientStates = version >= 2 ? NextSection(body, ref position) : default;
         ModelParameters? p = null;
         try
         {
             p = _serializer.Deserialize(parameters.ToArray());
             return new FederationCheckpoint(round, configurationHash, p, state.IsEmpty ? null : AggregatorState.FromBytes(state),
-                HistoryJson.Read(history), ReadClientState(clients), consecutiveFailed);
+                HistoryJson.Read(history), ReadClientState(clients), consecutiveFailed)
+            {
+                FeatureStates = ReadFeatureStates(features),
+                ClientStates = version >= 2 && !clientStates.IsEmpty ? clientStates.ToArray() : null,
+            };
         }
         catch (Exception ex) when (ex is ModelFormatException or JsonException or FormatException or KeyNotFoundException or InvalidOperationException)
         {
@@ -183,6 +191,31 @@ public sealed class FileCheckpointStore : ICheckpointStore
         ReadOnlySpan<byte> section = body.Slice(position, (int)length);
         position += (int)length;
         return section;
+    }
+
+    private static byte[] WriteFeatureStates(IReadOnlyDictionary<string, AggregatorState> states)
+    {
+        using var stream = new MemoryStream();
+        foreach ((string name, AggregatorState state) in states.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            stream.Write(Section(System.Text.Encoding.UTF8.GetBytes(name)));
+            stream.Write(Section(state.ToBytes()));
+        }
+
+        return stream.ToArray();
+    }
+
+    private static Dictionary<string, AggregatorState> ReadFeatureStates(ReadOnlySpan<byte> bytes)
+    {
+        var states = new Dictionary<string, AggregatorState>(StringComparer.Ordinal);
+        int position = 0;
+        while (position < bytes.Length)
+        {
+            string name = System.Text.Encoding.UTF8.GetString(NextSection(bytes, ref position));
+            states[name] = AggregatorState.FromBytes(NextSection(bytes, ref position));
+        }
+
+        return states;
     }
 
     private static byte[] WriteClientState(IReadOnlyDictionary<string, ClientHealth> state) =>

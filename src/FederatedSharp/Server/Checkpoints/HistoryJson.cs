@@ -43,6 +43,29 @@ internal static class HistoryJson
 
                 w.WriteEndArray();
                 w.WriteNumber("durationTicks", r.Duration.Ticks);
+                w.WriteStartArray("fitResults");
+                foreach (ClientFitMetrics m in r.FitResults)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("clientId", m.ClientId);
+                    w.WriteNumber("examples", m.ExampleCount);
+                    WriteRecord(w, "metrics", m.Metrics);
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+                w.WriteStartArray("evaluateResults");
+                foreach (ClientEvaluateMetrics m in r.EvaluateResults)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("clientId", m.ClientId);
+                    w.WriteNumber("examples", m.ExampleCount);
+                    WriteDouble(w, "loss", m.Loss);
+                    WriteRecord(w, "metrics", m.Metrics);
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
                 w.WriteEndObject();
             }
 
@@ -80,6 +103,13 @@ internal static class HistoryJson
                     Enum.Parse<ClientFailureKind>(f.GetProperty("kind").GetString()!),
                     f.GetProperty("reason").GetString()!)).ToList(),
                 Duration = TimeSpan.FromTicks(r.GetProperty("durationTicks").GetInt64()),
+                FitResults = r.TryGetProperty("fitResults", out JsonElement fit)
+                    ? fit.EnumerateArray().Select(m => new ClientFitMetrics(m.GetProperty("clientId").GetString()!, m.GetProperty("examples").GetInt64(), ReadRecord(m.GetProperty("metrics")))).ToArray()
+                    : Array.Empty<ClientFitMetrics>(),
+                EvaluateResults = r.TryGetProperty("evaluateResults", out JsonElement evaluate)
+                    ? evaluate.EnumerateArray().Select(m => new ClientEvaluateMetrics(m.GetProperty("clientId").GetString()!, m.GetProperty("examples").GetInt64(),
+                        ReadDouble(m.GetProperty("loss")) ?? double.NaN, ReadRecord(m.GetProperty("metrics")))).ToArray()
+                    : Array.Empty<ClientEvaluateMetrics>(),
             });
         }
 

@@ -11,10 +11,11 @@ namespace FederatedSharp.Transport.InMemory;
 /// virtual clients that are created for each call and released (disposed) right after it, so 10,000 registered
 /// clients cost memory only while they run. At most <see cref="InMemoryTransportOptions.MaxConcurrency"/> calls run at
 /// once, and a fit's concurrency slot is held until the caller disposes the returned <see cref="FitResult"/>, which bounds
-/// the number of updates alive at once (back-pressure). Each client receives its own copy of the global parameters, so a misbehaving client cannot change what
+/// the number of updates alive at once (back-pressure). Every call carries the client's persistent state from
+/// <see cref="ClientStates"/> (<see cref="FitInstructions.State"/>), so state survives the re-creation of virtual clients. Each client receives its own copy of the global parameters, so a misbehaving client cannot change what
 /// others see. Optional seeded fault injection adds latency, drop-outs and exceptions.
 /// </summary>
-public sealed class InMemoryTransport : ITransport
+public sealed class InMemoryTransport : ITransport, IClientStateHost
 {
     private readonly ConcurrentDictionary<string, Registration> _clients = new(StringComparer.Ordinal);
     private readonly InMemoryTransportOptions _options;
@@ -22,6 +23,7 @@ public sealed class InMemoryTransport : ITransport
     private readonly SemaphoreSlim _concurrency;
     private readonly ClientCountWaiter _waiters;
     private readonly List<InjectedFault> _injected = new();
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<IClient, string> _released = new();
     private long _bytesSent;
     private long _bytesReceived;
     private bool _disposed;
@@ -52,6 +54,9 @@ public sealed class InMemoryTransport : ITransport
     /// <summary>
     /// Connects virtual clients: <paramref name="factory"/> creates client <c>id</c> on demand for each call; the
     /// client is disposed after the call when it implements <see cref="IDisposable"/> or <see cref="IAsyncDisposable"/>.
+    /// What must outlive a call belongs in the call's <see cref="FitInstructions.State"/>. A factory that hands out the
+    /// same object twice is refused with a clear failure (it was disposed after its first call): connect long-lived
+    /// clients with <see cref="AddClient"/> instead.
     /// </summary>
     /// <param name="clientIds">The ids.</param>
     /// <param name="factory">Creates the client with a given id.</param>
@@ -66,6 +71,9 @@ public sealed class InMemoryTransport : ITransport
             Register(id, () => factory(captured) ?? throw new InvalidOperationException($"The client factory returned null for '{captured}'."), isVirtual: true);
         }
     }
+
+    /// <inheritdoc />
+    public ClientStateStore ClientStates { get; } = new();
 
     /// <summary>Bytes of models sent to clients through <see cref="InMemoryTransportOptions.WireSerializer"/> (0 without one).</summary>
     public long BytesSent => Interlocked.Read(ref _bytesSent);
@@ -134,7 +142,7 @@ public sealed class InMemoryTransport : ITransport
         _waiters.Notify();
     }
 
-    private async Task<T> CallAsync<T>(string clientId, string operation, int round, ModelParameters global, Func<IClient, ModelParameters, Task<T>> call, CancellationToken cancellationToken)
+    private async Task<T> CallAsync<T>(string clientId, string operation, int round, ModelParameters? global, Func<IClient, ModelParameters?, Task<T>> call, CancellationToken cancellationToken)
     {
         await _concurrency.WaitAsync(cancellationToken).ConfigureAwait(false);
         bool slotHeldByResult = false;
@@ -146,9 +154,9 @@ public sealed class InMemoryTransport : ITransport
             }
 
             await InjectFaultsAsync(clientId, operation, round, cancellationToken).ConfigureAwait(false);
-            IClient client = registration.Create();
+            IClient client = Create(clientId, registration);
             bool release = registration.IsVirtual;
-            using ModelParameters copy = OverTheWire(global, ref _bytesSent);
+            using ModelParameters? copy = global is null ? null : OverTheWire(global, ref _bytesSent);
             try
             {
                 T result = await call(client, copy).ConfigureAwait(false);
@@ -167,7 +175,7 @@ public sealed class InMemoryTransport : ITransport
 
                 return result;
             }
-            catch (Exception ex) when (ex is not ClientFailedException && (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested))
+            catch (Exception ex) when (ex is not ClientFailedException && ex is not UnsupportedTaskException && (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested))
             {
                 throw new ClientFailedException(clientId, $"{operation} threw {ex.GetType().Name}: {ex.Message}", ex);
             }
@@ -175,6 +183,7 @@ public sealed class InMemoryTransport : ITransport
             {
                 if (release)
                 {
+                    _released.AddOrUpdate(client, clientId);
                     if (client is IAsyncDisposable asyncDisposable)
                     {
                         await asyncDisposable.DisposeAsync().ConfigureAwait(false);
@@ -193,6 +202,18 @@ public sealed class InMemoryTransport : ITransport
                 _concurrency.Release();
             }
         }
+    }
+
+    private IClient Create(string clientId, Registration registration)
+    {
+        IClient client = registration.Create();
+        if (registration.IsVirtual && _released.TryGetValue(client, out string? earlier))
+        {
+            throw new ClientFailedException(clientId,
+                $"the client factory returned an object it had already returned for '{earlier}', which was disposed after that call. A virtual-client factory must create a new client per call (keep lasting state in FitInstructions.State); connect long-lived clients with InMemoryTransport.AddClient or FederatedSimulation.RunAsync(clients, ...).");
+        }
+
+        return client;
     }
 
     private async Task InjectFaultsAsync(string clientId, string operation, int round, CancellationToken cancellationToken)
@@ -339,7 +360,7 @@ public sealed class InMemoryTransport : ITransport
         {
             ArgumentNullException.ThrowIfNull(instructions);
             return transport.CallAsync(clientId, "fit", instructions.Round, instructions.Parameters,
-                (client, copy) => client.FitAsync(new FitInstructions(instructions.Round, copy, instructions.Config), cancellationToken),
+                (client, copy) => client.FitAsync(new FitInstructions(instructions.Round, copy!, instructions.Config) { State = transport.ClientStates.Get(clientId) }, cancellationToken),
                 cancellationToken);
         }
 
@@ -347,7 +368,15 @@ public sealed class InMemoryTransport : ITransport
         {
             ArgumentNullException.ThrowIfNull(instructions);
             return transport.CallAsync(clientId, "evaluate", instructions.Round, instructions.Parameters,
-                (client, copy) => client.EvaluateAsync(new EvaluateInstructions(instructions.Round, copy, instructions.Config), cancellationToken),
+                (client, copy) => client.EvaluateAsync(new EvaluateInstructions(instructions.Round, copy!, instructions.Config) { State = transport.ClientStates.Get(clientId) }, cancellationToken),
+                cancellationToken);
+        }
+
+        public Task<QueryResult> QueryAsync(QueryInstructions instructions, CancellationToken cancellationToken = default)
+        {
+            ArgumentNullException.ThrowIfNull(instructions);
+            return transport.CallAsync(clientId, "query:" + instructions.Name, 0, instructions.Parameters,
+                (client, copy) => client.QueryAsync(new QueryInstructions(instructions.Name, instructions.Config, copy) { State = transport.ClientStates.Get(clientId) }, cancellationToken),
                 cancellationToken);
         }
     }

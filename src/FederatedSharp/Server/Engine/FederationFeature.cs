@@ -1,0 +1,73 @@
+namespace FederatedSharp.Server.Engine;
+
+/// <summary>
+/// A feature of the federation: checkpoints, the audit log, quarantine, central DP, FedBuff, secure aggregation, or
+/// your own. The builder holds a list of features (<see cref="FederatedServerBuilder.UseFeature"/>), gives each the
+/// chance to validate the configuration and register update stages at <see cref="FederatedServerBuilder.Build"/>
+/// (<see cref="OnBuild"/>), and the engine calls the hooks at the phases of every run. Hooks of several features run in
+/// ascending <see cref="Order"/>, then registration order. A feature never edits another: it sees the federation
+/// through <see cref="FederationContext"/>. Every hook has a no-op default; override only what you need. See
+/// docs/howto-write-a-feature.md.
+/// </summary>
+public abstract class FederationFeature
+{
+    /// <summary>The feature's name (for error messages and logs).</summary>
+    public abstract string Name { get; }
+
+    /// <summary>When the feature's hooks run relative to other features' (ascending; default 0). See <see cref="FeatureOrder"/>.</summary>
+    public virtual int Order => FeatureOrder.Default;
+
+    /// <summary>At build time: validate the configuration (throw <see cref="ArgumentException"/> or <see cref="InvalidOperationException"/> naming the problem) and register update stages.</summary>
+    /// <param name="context">The configuration being built.</param>
+    public virtual void OnBuild(FeatureBuildContext context)
+    {
+    }
+
+    /// <summary>Before the first round of a run (resume from a checkpoint, open resources).</summary>
+    /// <param name="context">The federation.</param>
+    /// <param name="cancellationToken">Stops the federation.</param>
+    /// <returns>A task that completes when the feature is ready.</returns>
+    public virtual ValueTask OnStartingAsync(FederationContext context, CancellationToken cancellationToken) => default;
+
+    /// <summary>While selecting a round's clients: narrows the clients a round may use (quarantine, eligibility).</summary>
+    /// <param name="context">The federation.</param>
+    /// <param name="round">The round being started.</param>
+    /// <param name="available">The candidates so far, sorted by ordinal id.</param>
+    /// <returns>The candidates this feature allows (a subset of <paramref name="available"/>).</returns>
+    public virtual IReadOnlyList<string> FilterClients(FederationContext context, int round, IReadOnlyList<string> available) => available;
+
+    /// <summary>After a round is recorded in the history (the new model is <see cref="FederationContext.Global"/>).</summary>
+    /// <param name="context">The federation.</param>
+    /// <param name="record">The round's record.</param>
+    /// <param name="cancellationToken">Stops the federation.</param>
+    /// <returns>A task that completes when the feature is done with the round.</returns>
+    public virtual ValueTask OnRoundCompletedAsync(FederationContext context, RoundRecord record, CancellationToken cancellationToken) => default;
+
+    /// <summary>The feature's state to checkpoint (saved under <see cref="Name"/>); null for none.</summary>
+    /// <param name="context">The federation.</param>
+    /// <returns>A copy of the state, or null.</returns>
+    public virtual Aggregation.AggregatorState? ExportState(FederationContext context) => null;
+
+    /// <summary>Restores a state written by <see cref="ExportState"/> when the federation resumes.</summary>
+    /// <param name="context">The federation.</param>
+    /// <param name="state">The state.</param>
+    public virtual void ImportState(FederationContext context, Aggregation.AggregatorState state)
+    {
+    }
+}
+
+/// <summary>The <see cref="FederationFeature.Order"/> of the built-in features; leave gaps for your own.</summary>
+public static class FeatureOrder
+{
+    /// <summary>Policies that update per-client bookkeeping from a round's outcome (quarantine).</summary>
+    public const int Policy = -100;
+
+    /// <summary>The default.</summary>
+    public const int Default = 0;
+
+    /// <summary>Checkpoints: after every policy has updated its state.</summary>
+    public const int Checkpoints = 800;
+
+    /// <summary>The audit log: after the checkpoint is written.</summary>
+    public const int Audit = 900;
+}
