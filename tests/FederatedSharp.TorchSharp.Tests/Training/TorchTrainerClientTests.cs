@@ -262,4 +262,57 @@ public class TorchTrainerClientTests
         ConfigRecord properties = await client.GetPropertiesAsync();
         Assert.That((properties.GetInt64("train_examples", 0), properties.GetInt64("test_examples", 0)), Is.EqualTo((200L, 100L)));
     }
+
+    // The Cox partial likelihood (every event observed): -mean_i [r_i - log sum_{j: t_j >= t_i} exp(r_j)]. Over a single
+    // example it is identically 0, so DP-SGD's per-example gradients vanish.
+    private static Tensor CoxLoss(Tensor risk, Tensor time)
+    {
+        Tensor r = risk.reshape(-1);
+        Tensor t = time.reshape(-1);
+        Tensor atRisk = t.unsqueeze(0).ge(t.unsqueeze(1)).to_type(ScalarType.Float32);
+        Tensor log = (atRisk * r.exp().unsqueeze(0)).sum(1).log();
+        return -(r - log).mean();
+    }
+
+    private static TorchTrainerClient CoxClient(DpSgdOptions? dp, bool declared = true)
+    {
+        torch.random.manual_seed(4);
+        var random = new DeterministicRandom(9);
+        float[] x = Enumerable.Range(0, 64).Select(_ => (float)random.NextDouble()).ToArray();
+        float[] t = Enumerable.Range(0, 32).Select(i => (float)(1 + ((i * 7) % 32))).ToArray();
+        return new TorchTrainerClient(new TorchTrainerOptions
+        {
+            Module = nn.Linear(2, 1, hasBias: false),
+            Train = TorchDataSet.FromArrays(x, 2, t),
+            Loss = CoxLoss,
+            LearningRate = 0.1,
+            BatchSize = 16,
+            LocalSteps = 10,
+            DpSgd = dp,
+            LossDecomposesPerExample = declared,
+        });
+    }
+
+    [Test]
+    public void Constructor_DpSgdWithALossDeclaredWholeBatch_RefusedClearly()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => CoxClient(new DpSgdOptions { MaxGradNorm = 1, NoiseMultiplier = 1 }, declared: false));
+        Assert.That(ex!.Message, Does.Contain("Cox").And.Contain("UseCentralDp"));
+    }
+
+    [Test]
+    public async Task FitAsync_DpSgdWithCoxLossNotDeclared_FailsClearlyInsteadOfNotTraining()
+    {
+        using TorchTrainerClient plain = CoxClient(dp: null);
+        using ModelParameters initial = ModelParameters.Create(plain.Layout);
+        using FitResult trained = await plain.FitAsync(new FitInstructions(1, initial, ConfigRecord.Empty));
+        using TorchTrainerClient dp = CoxClient(new DpSgdOptions { MaxGradNorm = 1e9, NoiseMultiplier = 0 });
+
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(async () => await dp.FitAsync(new FitInstructions(1, initial, ConfigRecord.Empty)));
+        Assert.Multiple(() =>
+        {
+            Assert.That(trained.Parameters.Values.ToArray().Select(Math.Abs).Max(), Is.GreaterThan(1e-3), "without DP-SGD the loss trains");
+            Assert.That(ex!.Message, Does.Contain("does not decompose per example").And.Contain("LossDecomposesPerExample"));
+        });
+    }
 }
