@@ -28,6 +28,13 @@ public sealed class GrpcClientOptions
     /// <summary>Must match the server's model format; default float32 FSMP.</summary>
     public IModelSerializer Serializer { get; set; } = new BinaryModelSerializer();
 
+    /// <summary>
+    /// The client's persistent state, handed to every task as <see cref="FitInstructions.State"/> (SCAFFOLD's control
+    /// variate, a DP-SGD accountant). Null (the default) gives the runner an in-memory state of its own that survives
+    /// reconnections; pass one you persist to keep it across restarts of the process.
+    /// </summary>
+    public ClientState? State { get; set; }
+
     /// <summary>The largest chunk this client sends (the server's advertised size wins when smaller); default 1 MiB.</summary>
     public int ChunkBytes { get; set; } = GrpcProtocol.DefaultChunkBytes;
 

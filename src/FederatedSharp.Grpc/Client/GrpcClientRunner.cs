@@ -43,7 +43,11 @@ public sealed class GrpcClientRunner
         options.Validate();
         _options = options;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        State = options.State ?? new ClientState(options.ClientId);
     }
+
+    /// <summary>The client's persistent state, passed to every task (<see cref="GrpcClientOptions.State"/>, or the runner's own).</summary>
+    public ClientState State { get; }
 
     /// <summary>How many times this runner has registered with the server (1 + successful reconnections).</summary>
     public int Sessions => Volatile.Read(ref _sessions);
@@ -252,7 +256,7 @@ public sealed class GrpcClientRunner
                 case TaskKind.Fit:
                 {
                     using ModelParameters global = await DownloadAsync(api, headers, task, cancellationToken).ConfigureAwait(false);
-                    using FitResult result = await client.FitAsync(new FitInstructions(task.Round, global, config), cancellationToken).ConfigureAwait(false);
+                    using FitResult result = await client.FitAsync(new FitInstructions(task.Round, global, config) { State = State }, cancellationToken).ConfigureAwait(false);
                     upload = new ChunkedPayload(chunkBytes);
                     _options.Serializer.Serialize(result.Parameters, upload);
                     upload.Complete();
@@ -265,7 +269,7 @@ public sealed class GrpcClientRunner
                 case TaskKind.Evaluate:
                 {
                     using ModelParameters global = await DownloadAsync(api, headers, task, cancellationToken).ConfigureAwait(false);
-                    EvaluateResult result = await client.EvaluateAsync(new EvaluateInstructions(task.Round, global, config), cancellationToken).ConfigureAwait(false);
+                    EvaluateResult result = await client.EvaluateAsync(new EvaluateInstructions(task.Round, global, config) { State = State }, cancellationToken).ConfigureAwait(false);
                     header.ExampleCount = result.ExampleCount;
                     header.Loss = result.Loss;
                     header.Metrics = ConfigConverter.ToWire(result.Metrics);

@@ -30,7 +30,7 @@ public sealed class FitResult : IDisposable
 
     private Action? _onDispose;
 
-    /// <summary>Disposes the parameters (and releases whatever the transport tied to this result, such as a concurrency slot).</summary>
+    /// <summary>Disposes the parameters (and releases the transport's lease on this result, such as a concurrency slot).</summary>
     public void Dispose()
     {
         Parameters.Dispose();
@@ -38,17 +38,19 @@ public sealed class FitResult : IDisposable
     }
 
     /// <summary>
-    /// Runs <paramref name="action"/> once, when the result is disposed (or at once if its parameters already are). Transports
-    /// use it for back-pressure: a slot taken to receive an update is given back when the server is done with it.
+    /// Ties a lease to the result: <paramref name="release"/> runs once, when the result is disposed (or at once if its
+    /// parameters already are). The built-in transports use it for back-pressure: a slot taken to receive an update is
+    /// given back when the server is done with it. Internal: a result has at most one lease, and only its transport
+    /// attaches it.
     /// </summary>
-    /// <param name="action">What to run.</param>
-    /// <exception cref="InvalidOperationException">An action is already attached.</exception>
-    public void OnDisposed(Action action)
+    /// <param name="release">What to run.</param>
+    /// <exception cref="InvalidOperationException">A lease is already attached.</exception>
+    internal void AttachLease(Action release)
     {
-        ArgumentNullException.ThrowIfNull(action);
-        if (Interlocked.CompareExchange(ref _onDispose, action, null) is not null)
+        ArgumentNullException.ThrowIfNull(release);
+        if (Interlocked.CompareExchange(ref _onDispose, release, null) is not null)
         {
-            throw new InvalidOperationException("A dispose action is already attached.");
+            throw new InvalidOperationException("A lease is already attached to this result.");
         }
 
         if (Parameters.IsDisposed)

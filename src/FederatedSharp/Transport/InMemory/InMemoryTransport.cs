@@ -169,7 +169,7 @@ public sealed class InMemoryTransport : ITransport, IClientStateHost
                 {
                     // Back-pressure: the slot stays taken until the server has consumed (disposed) the update, so at
                     // most MaxConcurrency updates exist at once however many virtual clients the round samples.
-                    fit.OnDisposed(() => _concurrency.Release());
+                    fit.AttachLease(() => _concurrency.Release());
                     slotHeldByResult = true;
                 }
 

@@ -16,7 +16,7 @@ namespace FederatedSharp.Grpc.Tests.Server;
 /// refusal with a known gRPC status; nothing else escapes, no upload allocates more than the size limit allows, a bad
 /// upload is never handed to the round loop, and the transport keeps serving.
 /// </summary>
-public class GrpcFederationTransportFuzzTests
+public class UploadReceiverFuzzTests
 {
     private const int Inputs = 20_000;
     private const long MaxModelBytes = 64 * 1024;
@@ -38,7 +38,7 @@ public class GrpcFederationTransportFuzzTests
         var requests = new ChannelReader<ClientMessage>();
         var responses = new ChannelWriter<ServerMessage>();
         await requests.Channel.Writer.WriteAsync(new ClientMessage { Register = new Register { ClientId = "fuzz", ProtocolVersion = GrpcProtocol.Version } });
-        Task session = transport.RunSessionAsync(requests, responses, new FakeCallContext(stop.Token));
+        Task session = transport.Sessions.RunSessionAsync(requests, responses, new FakeCallContext(stop.Token));
         await transport.WaitForClientsAsync(1).WithTimeout();
         IClientConnection connection = transport.GetConnection("fuzz");
         var layout = TensorLayout.Create(new TensorSpec("w", [4, 8]), new TensorSpec("b", [8]));
@@ -63,7 +63,7 @@ public class GrpcFederationTransportFuzzTests
             long before = GC.GetAllocatedBytesForCurrentThread();
             try
             {
-                await transport.UploadAsync(new ListReader<UploadMessage>(messages), new FakeCallContext());
+                await transport.Uploads.UploadAsync(new ListReader<UploadMessage>(messages), new FakeCallContext());
                 Assert.That(wellFormed, Is.True, $"input {i} was accepted but is malformed");
                 accepted++;
             }
@@ -107,7 +107,7 @@ public class GrpcFederationTransportFuzzTests
         // Still serving: a correct upload is accepted.
         Task<FitResult> last = connection.FitAsync(new FitInstructions(2, global, ConfigRecord.Empty));
         string id = await NextTaskIdAsync(responses);
-        await transport.UploadAsync(new ListReader<UploadMessage>([Header(id, valid.Length, 3), Chunk(valid)]), new FakeCallContext());
+        await transport.Uploads.UploadAsync(new ListReader<UploadMessage>([Header(id, valid.Length, 3), Chunk(valid)]), new FakeCallContext());
         using (FitResult ok = await last.WithTimeout())
         {
             Assert.That(ok.ExampleCount, Is.EqualTo(3));

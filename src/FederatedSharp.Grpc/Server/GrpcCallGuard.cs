@@ -1,0 +1,54 @@
+using System.Collections.Concurrent;
+using FederatedSharp.Clients;
+using FederatedSharp.Grpc.Diagnostics;
+using FederatedSharp.Grpc.Protocol;
+using FederatedSharp.Grpc.Streaming;
+using FederatedSharp.Parameters;
+using FederatedSharp.Serialization;
+using FederatedSharp.Transport;
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+
+namespace FederatedSharp.Grpc.Server;
+
+/// <summary>What every gRPC call of the federation shares: authentication, refusals (logged and counted) and read deadlines.</summary>
+internal sealed class GrpcCallGuard(GrpcFederationOptions options, ClientAuthenticator authenticator, ILogger logger)
+{
+    private long _refusedCalls;
+
+    public long RefusedCalls => Interlocked.Read(ref _refusedCalls);
+
+    public string? Authenticate(ServerCallContext context, string call)
+    {
+        try
+        {
+            return authenticator.Authenticate(context);
+        }
+        catch (RpcException ex)
+        {
+            throw Refuse(context, call, ex.StatusCode, ex.Status.Detail);
+        }
+    }
+
+    public async Task<T?> ReadWithTimeoutAsync<T>(IAsyncStreamReader<T> reader, string what, ServerCallContext context)
+        where T : class
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        cts.CancelAfter(options.MessageTimeout);
+        try
+        {
+            return await reader.MoveNext(cts.Token).ConfigureAwait(false) ? reader.Current : null;
+        }
+        catch (OperationCanceledException) when (!context.CancellationToken.IsCancellationRequested)
+        {
+            throw Refuse(context, "read", StatusCode.DeadlineExceeded, $"No {what} arrived within {options.MessageTimeout.TotalSeconds:0.#} s.");
+        }
+    }
+
+    public RpcException Refuse(ServerCallContext context, string call, StatusCode status, string reason)
+    {
+        Interlocked.Increment(ref _refusedCalls);
+        GrpcLog.CallRefused(logger, call, context.Peer, status.ToString(), reason);
+        return new RpcException(new Status(status, reason));
+    }
+}

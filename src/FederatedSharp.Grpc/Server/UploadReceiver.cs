@@ -1,0 +1,160 @@
+using System.Collections.Concurrent;
+using FederatedSharp.Clients;
+using FederatedSharp.Grpc.Diagnostics;
+using FederatedSharp.Grpc.Protocol;
+using FederatedSharp.Grpc.Streaming;
+using FederatedSharp.Parameters;
+using FederatedSharp.Serialization;
+using FederatedSharp.Transport;
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+
+namespace FederatedSharp.Grpc.Server;
+
+/// <summary>
+/// The upload call: reads a result header, checks the task is pending and belongs to the caller, deserializes a fit's
+/// model straight from the incoming chunks (sizes checked before allocating), and completes the task once. At most
+/// <see cref="GrpcFederationOptions.MaxConcurrentUploads"/> received updates exist at once: a slot is held until the
+/// server disposes the update.
+/// </summary>
+internal sealed class UploadReceiver(GrpcFederationOptions options, ILogger logger, SessionRegistry sessions, GrpcCallGuard guard)
+{
+    private readonly SemaphoreSlim _uploads = new(options.MaxConcurrentUploads, options.MaxConcurrentUploads);
+    private long _bytesReceived;
+
+    public long BytesReceived => Interlocked.Read(ref _bytesReceived);
+
+    public async Task<UploadAck> UploadAsync(IAsyncStreamReader<UploadMessage> requests, ServerCallContext context)
+    {
+        string? identity = guard.Authenticate(context, "UploadResult");
+        UploadMessage? first = await guard.ReadWithTimeoutAsync(requests, "result header", context).ConfigureAwait(false);
+        if (first is null || first.KindCase != UploadMessage.KindOneofCase.Header)
+        {
+            throw guard.Refuse(context, "UploadResult", StatusCode.InvalidArgument, "An upload must start with a result header.");
+        }
+
+        ResultHeader header = first.Header;
+        if (!sessions.TryGetTask(header.TaskId, out PendingTask? task))
+        {
+            GrpcLog.StaleResultDiscarded(logger, header.TaskId, identity ?? "?");
+            throw guard.Refuse(context, "UploadResult", StatusCode.FailedPrecondition,
+                $"Task '{header.TaskId}' is not pending (late, cancelled or from an old round); the result is discarded.");
+        }
+
+        string clientId = task.Session.ClientId;
+        if (identity is not null && identity != clientId)
+        {
+            throw guard.Refuse(context, "UploadResult", StatusCode.PermissionDenied, $"Task '{header.TaskId}' belongs to another client.");
+        }
+
+        if (!task.TryBeginUpload())
+        {
+            throw guard.Refuse(context, "UploadResult", StatusCode.AlreadyExists, $"A result for task '{header.TaskId}' was already sent.");
+        }
+
+        try
+        {
+            object result = task.Kind switch
+            {
+                TaskKind.Fit => await ReceiveFitAsync(task, header, requests, context).ConfigureAwait(false),
+                TaskKind.Evaluate => ReceiveEvaluate(header),
+                TaskKind.GetProperties => ConfigConverter.FromWire(header.Properties),
+                _ => throw new InvalidDataException($"Unknown task kind {task.Kind}."),
+            };
+            if (task.Kind != TaskKind.Fit && await guard.ReadWithTimeoutAsync(requests, "end of upload", context).ConfigureAwait(false) is not null)
+            {
+                throw new InvalidDataException("Only a header may be sent for evaluate and get-properties results.");
+            }
+
+            if (!task.Completion.TrySetResult(result))
+            {
+                (result as IDisposable)?.Dispose();
+                GrpcLog.StaleResultDiscarded(logger, header.TaskId, clientId);
+                throw guard.Refuse(context, "UploadResult", StatusCode.FailedPrecondition, $"Task '{header.TaskId}' ended (deadline or cancellation) before its result arrived; the result is discarded.");
+            }
+
+            return new UploadAck();
+        }
+        catch (Exception ex) when (ex is InvalidDataException or ModelFormatException or TimeoutException or ArgumentException or InvalidOperationException)
+        {
+            string reason = $"{(ex is ModelFormatException ? "malformed model" : "malformed result")}: {ex.Message}";
+            GrpcLog.ResultRejected(logger, header.TaskId, clientId, reason);
+            task.TryFail(new ClientFailedException(clientId, "sent a " + reason, ex));
+            throw guard.Refuse(context, "UploadResult", ex is TimeoutException ? StatusCode.DeadlineExceeded : StatusCode.InvalidArgument, reason);
+        }
+        catch (RpcException ex)
+        {
+            // Refused by gRPC itself (message too large, stream reset) or by us above; either way the task is over.
+            task.TryFail(new ClientFailedException(clientId, $"the upload failed: {ex.Status.StatusCode} {ex.Status.Detail}", ex));
+            throw;
+        }
+        catch (Exception ex)
+        {
+            task.TryFail(new ClientFailedException(clientId, "the upload failed: " + ex.Message, ex));
+            throw;
+        }
+    }
+
+    private async Task<FitResult> ReceiveFitAsync(PendingTask task, ResultHeader header, IAsyncStreamReader<UploadMessage> requests, ServerCallContext context)
+    {
+        if (header.ExampleCount < 0)
+        {
+            throw new InvalidDataException($"The example count {header.ExampleCount} is negative.");
+        }
+
+        if (header.ModelBytes <= 0 || header.ModelBytes > options.MaxModelBytes)
+        {
+            throw new InvalidDataException($"The announced model size {header.ModelBytes} bytes is outside 1..{options.MaxModelBytes} (MaxModelBytes).");
+        }
+
+        ConfigRecord metrics = ConfigConverter.FromWire(header.Metrics);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, task.Session.Ended);
+        await _uploads.WaitAsync(linked.Token).ConfigureAwait(false);
+        bool handedOver = false;
+        try
+        {
+            var stream = new ChunkReadStream(
+                async ct => await requests.MoveNext(ct).ConfigureAwait(false)
+                    ? requests.Current.KindCase == UploadMessage.KindOneofCase.Chunk
+                        ? requests.Current.Chunk.Memory
+                        : throw new InvalidDataException($"Unexpected {requests.Current.KindCase} in the middle of an upload.")
+                    : (ReadOnlyMemory<byte>?)null,
+                header.ModelBytes,
+                options.MessageTimeout,
+                "uploaded model");
+            ModelParameters parameters = await options.Serializer.DeserializeAsync(stream, header.ModelBytes, linked.Token).ConfigureAwait(false);
+            try
+            {
+                await stream.EnsureCompleteAsync(linked.Token).ConfigureAwait(false);
+            }
+            catch
+            {
+                parameters.Dispose();
+                throw;
+            }
+
+            Interlocked.Add(ref _bytesReceived, stream.Received);
+            var result = new FitResult(parameters, header.ExampleCount, metrics);
+            result.AttachLease(() => _uploads.Release());
+            handedOver = true;
+            return result;
+        }
+        finally
+        {
+            if (!handedOver)
+            {
+                _uploads.Release();
+            }
+        }
+    }
+
+    private static EvaluateResult ReceiveEvaluate(ResultHeader header)
+    {
+        if (header.ExampleCount < 0)
+        {
+            throw new InvalidDataException($"The example count {header.ExampleCount} is negative.");
+        }
+
+        return new EvaluateResult(header.Loss, header.ExampleCount, ConfigConverter.FromWire(header.Metrics));
+    }
+}
