@@ -1,6 +1,9 @@
+using FederatedSharp.Aggregation;
 using FederatedSharp.Clients;
 using FederatedSharp.Parameters;
+using FederatedSharp.Privacy;
 using FederatedSharp.Privacy.SecureAggregation;
+using FederatedSharp.Server;
 using FederatedSharp.Transport.InMemory;
 
 namespace Snippets;
@@ -22,5 +25,20 @@ public static class Privacy
         Console.WriteLine($"{result.Contributors.Count} contributors, {result.TotalExamples} examples, {result.Dropped.Count} dropped");
         // end snippet
         return result.Parameters.Clone();
+    }
+
+    public static FederatedServer CentralDpWithAnyStrategy(InMemoryTransport transport, ModelParameters initial)
+    {
+        // snippet: central-dp
+        FederatedServer server = new FederatedServerBuilder()
+            .UseTransport(transport)
+            .UseAggregator(new FedAdam())                      // any strategy: FedAvgM, Krum, FedMedian...
+            .WithInitialParameters(initial)
+            .UseCentralDp(new DpFedAvgOptions { NoiseMultiplier = 1.1, ClipNorm = 0.5, TotalClients = 100, Delta = 1e-5, Seed = 42 })
+            .Configure(o => { o.Rounds = 50; o.FractionFit = 0.1; })
+            .Build();
+        // each round: history.Rounds[i].AggregatorMetrics["dp_epsilon"]
+        // end snippet
+        return server;
     }
 }

@@ -84,3 +84,43 @@ public class CustomTransportTests
         });
     }
 }
+
+/// <summary>The CustomTransport sample's custom feature, through the public feature API.</summary>
+public class RoundLogFeatureTests
+{
+    [Test]
+    public async Task RunAsync_RoundLogFeature_ReportsUpdateNormsAndWritesOneLinePerClientPerRound()
+    {
+        using var temp = new TempDirectory("fs-feature-");
+        string csv = Path.Combine(temp.Path, "rounds.csv");
+        await using var transport = new FederatedSharp.Transport.InMemory.InMemoryTransport();
+        transport.AddClient("a", new ShiftClient(0.3f, 10));
+        transport.AddClient("b", new ShiftClient(0.4f, 10));
+        using ModelParameters initial = TestModels.Filled(TestModels.SmallLayout, 0);
+
+        using FederationResult result = await new FederatedServerBuilder().UseTransport(transport).UseAggregator(new FedAvg()).WithInitialParameters(initial)
+            .Configure(o => o.Rounds = 3)
+            .UseFeature(new RoundLogFeature(csv))
+            .Build().RunAsync().WithTimeout();
+
+        // SmallLayout has 8 values: a shift of d moves the model by d sqrt(8).
+        string[] lines = await File.ReadAllLinesAsync(csv);
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.History.Rounds[0].AggregatorMetrics["update_norm_mean"].AsDouble(), Is.EqualTo(0.35 * Math.Sqrt(8)).Within(1e-5));
+            Assert.That(result.History.Rounds[0].AggregatorMetrics["update_norm_max"].AsDouble(), Is.EqualTo(0.4 * Math.Sqrt(8)).Within(1e-5));
+            Assert.That(lines, Has.Length.EqualTo(1 + (3 * 2)));
+            Assert.That(lines[1], Does.StartWith("1,"));
+        });
+    }
+
+    [Test]
+    public async Task Build_RoundLogWithoutPath_RefusedAtBuild()
+    {
+        await using var transport = new FederatedSharp.Transport.InMemory.InMemoryTransport();
+        using ModelParameters initial = TestModels.Filled(TestModels.SmallLayout, 0);
+        var builder = new FederatedServerBuilder().UseTransport(transport).UseAggregator(new FedAvg()).WithInitialParameters(initial).UseFeature(new RoundLogFeature(" "));
+
+        Assert.That(() => builder.Build(), Throws.ArgumentException.With.Message.Contains("file path"));
+    }
+}
