@@ -119,36 +119,10 @@ public sealed class GrpcClientRunner
         Task heartbeat = Task.CompletedTask;
         try
         {
-            await call.RequestStream.WriteAsync(new ClientMessage
+            Registered? registered = await RegisterAsync(call, writeLock, session.Token).ConfigureAwait(false);
+            if (registered is null)
             {
-                Register = new Register
-                {
-                    ProtocolVersion = GrpcProtocol.Version,
-                    ClientId = _options.ClientId,
-                    Properties = ConfigConverter.ToWire(_options.Properties),
-                },
-            }, session.Token).ConfigureAwait(false);
-            if (!await call.ResponseStream.MoveNext(session.Token).ConfigureAwait(false))
-            {
-                throw new IOException("The server closed the session before confirming the registration.");
-            }
-
-            if (call.ResponseStream.Current.KindCase == ServerMessage.KindOneofCase.Shutdown)
-            {
-                GrpcLog.ShutdownReceived(_logger, call.ResponseStream.Current.Shutdown.Reason);
-                await CloseGracefullyAsync(call, writeLock).ConfigureAwait(false);
                 return true;
-            }
-
-            if (call.ResponseStream.Current.KindCase != ServerMessage.KindOneofCase.Registered)
-            {
-                throw new InvalidDataException($"Expected a registration confirmation, got {call.ResponseStream.Current.KindCase}.");
-            }
-
-            Registered registered = call.ResponseStream.Current.Registered;
-            if (registered.ModelFormat != _options.Serializer.Format)
-            {
-                throw new RpcException(new Status(StatusCode.FailedPrecondition, $"The server sends models as '{registered.ModelFormat}' but this client's serializer is '{_options.Serializer.Format}'."));
             }
 
             Interlocked.Increment(ref _sessions);
@@ -163,21 +137,7 @@ public sealed class GrpcClientRunner
                 switch (message.KindCase)
                 {
                     case ServerMessage.KindOneofCase.Task:
-                        TaskInstruction task = message.Task;
-                        var cancel = CancellationTokenSource.CreateLinkedTokenSource(session.Token);
-                        Task work = Task.Run(() => RunTaskAsync(api, headers, client, task, chunkBytes, call.RequestStream, writeLock, cancel.Token), CancellationToken.None);
-                        running[task.TaskId] = (cancel, work);
-                        _ = work.ContinueWith(
-                            _ =>
-                            {
-                                if (running.TryRemove(task.TaskId, out var done))
-                                {
-                                    done.Cancel.Dispose();
-                                }
-                            },
-                            CancellationToken.None,
-                            TaskContinuationOptions.ExecuteSynchronously,
-                            TaskScheduler.Default);
+                        StartTask(running, message.Task, ct => RunTaskAsync(api, headers, client, message.Task, chunkBytes, call.RequestStream, writeLock, ct), session.Token);
                         break;
                     case ServerMessage.KindOneofCase.Cancel:
                         if (running.TryGetValue(message.Cancel.TaskId, out var entry))
@@ -208,6 +168,63 @@ public sealed class GrpcClientRunner
             await session.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(running.Values.Select(r => r.Work).Append(heartbeat)).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Registers; returns the server's confirmation, or null when the server answered that the federation is over.</summary>
+    private async Task<Registered?> RegisterAsync(AsyncDuplexStreamingCall<ClientMessage, ServerMessage> call, SemaphoreSlim writeLock, CancellationToken token)
+    {
+        await call.RequestStream.WriteAsync(new ClientMessage
+        {
+            Register = new Register
+            {
+                ProtocolVersion = GrpcProtocol.Version,
+                ClientId = _options.ClientId,
+                Properties = ConfigConverter.ToWire(_options.Properties),
+            },
+        }, token).ConfigureAwait(false);
+        if (!await call.ResponseStream.MoveNext(token).ConfigureAwait(false))
+        {
+            throw new IOException("The server closed the session before confirming the registration.");
+        }
+
+        if (call.ResponseStream.Current.KindCase == ServerMessage.KindOneofCase.Shutdown)
+        {
+            GrpcLog.ShutdownReceived(_logger, call.ResponseStream.Current.Shutdown.Reason);
+            await CloseGracefullyAsync(call, writeLock).ConfigureAwait(false);
+            return null;
+        }
+
+        if (call.ResponseStream.Current.KindCase != ServerMessage.KindOneofCase.Registered)
+        {
+            throw new InvalidDataException($"Expected a registration confirmation, got {call.ResponseStream.Current.KindCase}.");
+        }
+
+        Registered registered = call.ResponseStream.Current.Registered;
+        if (registered.ModelFormat != _options.Serializer.Format)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"The server sends models as '{registered.ModelFormat}' but this client's serializer is '{_options.Serializer.Format}'."));
+        }
+
+        return registered;
+    }
+
+    /// <summary>Runs a task in the background; its entry (and cancellation) is removed when it ends.</summary>
+    private static void StartTask(ConcurrentDictionary<string, (CancellationTokenSource Cancel, Task Work)> running, TaskInstruction task, Func<CancellationToken, Task> run, CancellationToken session)
+    {
+        var cancel = CancellationTokenSource.CreateLinkedTokenSource(session);
+        Task work = Task.Run(() => run(cancel.Token), CancellationToken.None);
+        running[task.TaskId] = (cancel, work);
+        _ = work.ContinueWith(
+            _ =>
+            {
+                if (running.TryRemove(task.TaskId, out var done))
+                {
+                    done.Cancel.Dispose();
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
     }
 
     /// <summary>Closes our side of the session and reads the server's end of it, so the call completes cleanly.</summary>

@@ -95,6 +95,13 @@ internal sealed class SessionRegistry
 
     public async Task RunSessionAsync(IAsyncStreamReader<ClientMessage> requests, IServerStreamWriter<ServerMessage> responses, ServerCallContext context)
     {
+        ClientSession session = await AdmitAsync(requests, context).ConfigureAwait(false);
+        await ServeAsync(session, requests, responses, context).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads and checks the registration, then registers the session (replacing an older one of the same client).</summary>
+    private async Task<ClientSession> AdmitAsync(IAsyncStreamReader<ClientMessage> requests, ServerCallContext context)
+    {
         string? identity = _guard.Authenticate(context, "Session");
         ClientMessage first = await _guard.ReadWithTimeoutAsync(requests, "registration", context).ConfigureAwait(false)
             ?? throw _guard.Refuse(context, "Session", StatusCode.InvalidArgument, "The session ended before the client registered.");
@@ -109,27 +116,7 @@ internal sealed class SessionRegistry
             throw _guard.Refuse(context, "Session", StatusCode.FailedPrecondition, $"Protocol version {register.ProtocolVersion} is not supported; this server speaks version {GrpcProtocol.Version}.");
         }
 
-        string clientId = register.ClientId;
-        if (string.IsNullOrWhiteSpace(clientId) || clientId.Length > 256 || clientId.Any(char.IsControl))
-        {
-            throw _guard.Refuse(context, "Session", StatusCode.InvalidArgument, "The client id must be 1-256 printable characters.");
-        }
-
-        if (identity is not null && identity != clientId)
-        {
-            throw _guard.Refuse(context, "Session", StatusCode.PermissionDenied, $"The credentials are for client '{identity}', but the registration names '{clientId}'.");
-        }
-
-        if (_options.AllowedClientIds.Count > 0 && !_options.AllowedClientIds.Contains(clientId))
-        {
-            throw _guard.Refuse(context, "Session", StatusCode.PermissionDenied, $"Unknown client '{clientId}': it is not a participant of this federation.");
-        }
-
-        if (_options.RevokedClientIds.Contains(clientId))
-        {
-            throw _guard.Refuse(context, "Session", StatusCode.PermissionDenied, $"Client '{clientId}' is revoked.");
-        }
-
+        string clientId = CheckIdentity(register, identity, context);
         ConfigRecord properties;
         try
         {
@@ -175,7 +162,40 @@ internal sealed class SessionRegistry
                 ModelFormat = _options.Serializer.Format,
             },
         });
+        return session;
+    }
 
+    /// <summary>The registering client's id, after the id rules, the credentials, and the allow and revoke lists.</summary>
+    private string CheckIdentity(Register register, string? identity, ServerCallContext context)
+    {
+        string clientId = register.ClientId;
+        if (string.IsNullOrWhiteSpace(clientId) || clientId.Length > 256 || clientId.Any(char.IsControl))
+        {
+            throw _guard.Refuse(context, "Session", StatusCode.InvalidArgument, "The client id must be 1-256 printable characters.");
+        }
+
+        if (identity is not null && identity != clientId)
+        {
+            throw _guard.Refuse(context, "Session", StatusCode.PermissionDenied, $"The credentials are for client '{identity}', but the registration names '{clientId}'.");
+        }
+
+        if (_options.AllowedClientIds.Count > 0 && !_options.AllowedClientIds.Contains(clientId))
+        {
+            throw _guard.Refuse(context, "Session", StatusCode.PermissionDenied, $"Unknown client '{clientId}': it is not a participant of this federation.");
+        }
+
+        if (_options.RevokedClientIds.Contains(clientId))
+        {
+            throw _guard.Refuse(context, "Session", StatusCode.PermissionDenied, $"Client '{clientId}' is revoked.");
+        }
+
+        return clientId;
+    }
+
+    /// <summary>Serves a registered session until it ends: heartbeats, task errors, the outbound queue and the watchdog.</summary>
+    private async Task ServeAsync(ClientSession session, IAsyncStreamReader<ClientMessage> requests, IServerStreamWriter<ServerMessage> responses, ServerCallContext context)
+    {
+        string clientId = session.ClientId;
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, session.Ended);
         Task writer = WriteOutboundAsync(session, responses, context.CancellationToken);
         _running[session] = writer;

@@ -138,17 +138,16 @@ public sealed partial class TorchTrainerClient : IClient, IDisposable
         _gate.Dispose();
     }
 
-    private FitResult Fit(FitInstructions instructions, CancellationToken cancellationToken)
+    // The round's settings: the server's configuration, else the options' defaults; refused when out of range.
+    private (double Lr, int BatchSize, double Mu, long Steps) RoundSettings(ConfigRecord config)
     {
-        ConfigRecord config = instructions.Config;
         double lr = config.GetDouble(ConfigKeys.LearningRate, _options.LearningRate);
         int batchSize = (int)config.GetInt64(ConfigKeys.BatchSize, _options.BatchSize);
         double mu = config.GetDouble(ConfigKeys.ProximalMu, _options.ProximalMu);
-        TorchDataSet train = _options.Train!;
         long steps = 0;
         if (batchSize > 0)
         {
-            int batchesPerEpoch = (train.Count + batchSize - 1) / batchSize;
+            int batchesPerEpoch = (_options.Train!.Count + batchSize - 1) / batchSize;
             steps = config.ContainsKey(ConfigKeys.LocalSteps) || _options.LocalSteps is null
                 ? config.GetInt64(ConfigKeys.LocalSteps, config.GetInt64(ConfigKeys.LocalEpochs, _options.LocalEpochs) * batchesPerEpoch)
                 : _options.LocalSteps.Value;
@@ -159,6 +158,14 @@ public sealed partial class TorchTrainerClient : IClient, IDisposable
             throw new ArgumentException($"Invalid round configuration: batch size {batchSize}, local steps {steps}, learning rate {lr}, proximal mu {mu}.");
         }
 
+        return (lr, batchSize, mu, steps);
+    }
+
+    private FitResult Fit(FitInstructions instructions, CancellationToken cancellationToken)
+    {
+        ConfigRecord config = instructions.Config;
+        (double lr, int batchSize, double mu, long steps) = RoundSettings(config);
+        TorchDataSet train = _options.Train!;
         using var scope = torch.NewDisposeScope();
         _adapter.CopyFrom(instructions.Parameters);
         Parameter[] parameters = _module.parameters().ToArray();
@@ -202,42 +209,7 @@ public sealed partial class TorchTrainerClient : IClient, IDisposable
             position += count;
             Tensor x = train.Features.index_select(0, index);
             Tensor y = train.Targets.index_select(0, index);
-            optimizer.zero_grad();
-            if (_options.DpSgd is { } dp)
-            {
-                lossSum += PrivateGradients(dp, parameters, x, y, anchors, mu, instructions.Round, step);
-                if (corrections is not null)
-                {
-                    using var noGradCorrection = torch.no_grad();
-                    for (int i = 0; i < parameters.Length; i++)
-                    {
-                        parameters[i].grad?.add_(corrections[i]);
-                    }
-                }
-
-                optimizer.step();
-                continue;
-            }
-
-            Tensor loss = _options.Loss!(_module.forward(x), y);
-            lossSum += loss.item<float>();
-            if (anchors is not null)
-            {
-                loss = loss + (ProximalTerm(parameters, anchors) * (mu / 2));
-            }
-
-            loss.backward();
-            if (corrections is not null)
-            {
-                // SCAFFOLD: y = y - lr (g + c - c_i)
-                using var noGrad = torch.no_grad();
-                for (int i = 0; i < parameters.Length; i++)
-                {
-                    parameters[i].grad?.add_(corrections[i]);
-                }
-            }
-
-            optimizer.step();
+            lossSum += Step(optimizer, parameters, x, y, anchors, corrections, mu, instructions.Round, step);
         }
 
         ModelParameters result = _adapter.ToParameters();
@@ -262,6 +234,47 @@ public sealed partial class TorchTrainerClient : IClient, IDisposable
         }
 
         return new FitResult(result, train.Count, metrics.Freeze());
+    }
+
+    // One optimizer step on a batch: DP-SGD's private gradients or the plain loss (with FedProx's proximal term), plus
+    // SCAFFOLD's correction; returns the batch's loss.
+    private double Step(optim.Optimizer optimizer, Parameter[] parameters, Tensor x, Tensor y, Tensor[]? anchors, Tensor[]? corrections, double mu, int round, long step)
+    {
+        optimizer.zero_grad();
+        if (_options.DpSgd is { } dp)
+        {
+            double privateLoss = PrivateGradients(dp, parameters, x, y, anchors, mu, round, step);
+            AddCorrections(parameters, corrections);
+            optimizer.step();
+            return privateLoss;
+        }
+
+        Tensor loss = _options.Loss!(_module.forward(x), y);
+        double batchLoss = loss.item<float>();
+        if (anchors is not null)
+        {
+            loss = loss + (ProximalTerm(parameters, anchors) * (mu / 2));
+        }
+
+        loss.backward();
+        AddCorrections(parameters, corrections);
+        optimizer.step();
+        return batchLoss;
+    }
+
+    // SCAFFOLD: y = y - lr (g + c - c_i), by adding c - c_i to every gradient.
+    private static void AddCorrections(Parameter[] parameters, Tensor[]? corrections)
+    {
+        if (corrections is null)
+        {
+            return;
+        }
+
+        using var noGrad = torch.no_grad();
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            parameters[i].grad?.add_(corrections[i]);
+        }
     }
 
     // FedProx: ||w - w_global||^2 over every parameter tensor.

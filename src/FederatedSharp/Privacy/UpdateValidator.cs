@@ -99,6 +99,13 @@ public sealed class UpdateValidator
             return;
         }
 
+        CheckHistory(clientId, r, relative, norm);
+    }
+
+    // The stateful checks: the norm against the median of recent accepted norms, and the per-client rate limit; an
+    // accepted update is then remembered.
+    private void CheckHistory(string clientId, int r, bool relative, double norm)
+    {
         lock (_gate)
         {
             if (relative && _recentNorms.Count >= _options.RelativeNormMinimumHistory)

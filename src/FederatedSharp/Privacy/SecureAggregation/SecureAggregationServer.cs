@@ -101,163 +101,205 @@ public sealed class SecureAggregationServer
         List<string> u1 = clientIds.Distinct().OrderBy(id => id, StringComparer.Ordinal).ToList();
         int neighbourhood = _options.Neighbours is int k && k + 1 < u1.Count ? k + 1 : u1.Count;
         int threshold = _options.Threshold ?? Math.Max(2, (2 * neighbourhood / 3) + 1);
-        var dropped = new List<string>();
         Require(u1.Count, threshold, "start");
-        using ModelParameters empty = ModelParameters.Create(Empty);
+        using var run = new SecureRound(this, call, round, threshold, cancellationToken);
+        List<string> u1Keys = await run.AdvertiseAsync(u1).ConfigureAwait(false);
+        List<string> u2 = await run.ShareAsync(u1Keys).ConfigureAwait(false);
+        List<string> u3 = await run.MaskedInputAsync(u1.Count, u2, global, fitConfig).ConfigureAwait(false);
+        await run.UnmaskAsync(u2, u3).ConfigureAwait(false);
+        (ModelParameters next, long examples) = run.Finish(global, u3);
+        return new SecureAggregationResult(next, u3, run.Dropped, examples, _timeProvider.GetElapsedTime(started));
+    }
+
+    /// <summary>One secure round's state, phase by phase: keys, neighbourhoods, inboxes, the masked sum, the revealed shares.</summary>
+    private sealed class SecureRound(SecureAggregationServer server, Func<string, FitInstructions, CancellationToken, Task<ConfigRecord?>> call, int round, int threshold, CancellationToken cancellationToken) : IDisposable
+    {
+        private readonly SecureAggregationOptions _options = server._options;
+        private readonly ModelParameters empty = ModelParameters.Create(Empty);
+        private readonly List<(string, byte[][])> keys = new();
+        private readonly List<string> dropped = new();
+        private Dictionary<string, HashSet<string>> neighbours = new(StringComparer.Ordinal);
+        private Dictionary<string, List<(string, byte[][])>> inboxes = new(StringComparer.Ordinal);
+        private ulong[] sum = Array.Empty<ulong>();
+        private double scale;
+
+        public List<string> Dropped => dropped;
+
+        public void Dispose() => empty.Dispose();
 
         // 1. Advertise keys.
-        ConfigRecord advertise = Config("advertise", threshold).Freeze();
-        Dictionary<string, ConfigRecord> advertised = await PhaseAsync(call, u1, round, empty, _ => advertise, dropped, cancellationToken).ConfigureAwait(false);
-        var keys = new List<(string, byte[][])>();
-        foreach ((string id, ConfigRecord reply) in advertised.OrderBy(p => p.Key, StringComparer.Ordinal))
+        public async Task<List<string>> AdvertiseAsync(List<string> u1)
         {
-            List<(string Id, byte[][] Fields)> entry = Wire.Unpack(Wire.Bytes(reply, Wire.PublicKeys, "key advertisement"), "key advertisement");
-            if (entry.Count == 1 && entry[0].Id == id && entry[0].Fields.Length == 2)
+            ConfigRecord advertise = Config("advertise", threshold).Freeze();
+            Dictionary<string, ConfigRecord> advertised = await PhaseAsync(call, u1, round, empty, _ => advertise, dropped, cancellationToken).ConfigureAwait(false);
+            foreach ((string id, ConfigRecord reply) in advertised.OrderBy(p => p.Key, StringComparer.Ordinal))
             {
-                keys.Add((id, entry[0].Fields));
+                List<(string Id, byte[][] Fields)> entry = Wire.Unpack(Wire.Bytes(reply, Wire.PublicKeys, "key advertisement"), "key advertisement");
+                if (entry.Count == 1 && entry[0].Id == id && entry[0].Fields.Length == 2)
+                {
+                    keys.Add((id, entry[0].Fields));
+                }
+                else
+                {
+                    dropped.Add(id);
+                }
             }
-            else
-            {
-                dropped.Add(id);
-            }
-        }
 
-        List<string> u1Keys = keys.Select(k => k.Item1).ToList();
-        Require(u1Keys.Count, threshold, "key advertisement");
-        Dictionary<string, HashSet<string>> neighbours = Neighbourhoods(u1Keys, round);
+            List<string> u1Keys = keys.Select(k => k.Item1).ToList();
+            Require(u1Keys.Count, threshold, "key advertisement");
+            neighbours = server.Neighbourhoods(u1Keys, round);
+            return u1Keys;
+        }
 
         // 2. Share keys; the server routes the encrypted shares.
-        byte[] packedKeys = Wire.Pack(keys);
-        Dictionary<string, ConfigRecord> shared = await PhaseAsync(call, u1Keys, round, empty, id =>
+        public async Task<List<string>> ShareAsync(List<string> u1Keys)
         {
-            ConfigRecord share = Config("share", threshold);
-            share[Wire.Keys] = ConfigValue.FromBytes(packedKeys);
-            if (_options.Neighbours is not null)
+            byte[] packedKeys = Wire.Pack(keys);
+            Dictionary<string, ConfigRecord> shared = await PhaseAsync(call, u1Keys, round, empty, id =>
             {
-                share[Wire.Neighbours] = ConfigValue.FromBytes(Wire.Ids(neighbours[id]));
+                ConfigRecord share = Config("share", threshold);
+                share[Wire.Keys] = ConfigValue.FromBytes(packedKeys);
+                if (_options.Neighbours is not null)
+                {
+                    share[Wire.Neighbours] = ConfigValue.FromBytes(Wire.Ids(neighbours[id]));
+                }
+
+                return share;
+            }, dropped, cancellationToken).ConfigureAwait(false);
+            inboxes = u1Keys.ToDictionary(id => id, _ => new List<(string, byte[][])>(), StringComparer.Ordinal);
+            var u2 = new List<string>();
+            foreach ((string from, ConfigRecord reply) in shared.OrderBy(p => p.Key, StringComparer.Ordinal))
+            {
+                List<(string Id, byte[][] Fields)> outgoing = Wire.Unpack(Wire.Bytes(reply, Wire.Shares, "share reply"), "shares");
+                if (outgoing.Count != neighbours[from].Count || !outgoing.Select(o => o.Id).ToHashSet(StringComparer.Ordinal).SetEquals(neighbours[from]))
+                {
+                    dropped.Add(from);
+                    continue;
+                }
+
+                u2.Add(from);
+                foreach ((string to, byte[][] fields) in outgoing)
+                {
+                    inboxes[to].Add((from, fields));
+                }
             }
 
-            return share;
-        }, dropped, cancellationToken).ConfigureAwait(false);
-        var inboxes = u1Keys.ToDictionary(id => id, _ => new List<(string, byte[][])>(), StringComparer.Ordinal);
-        var u2 = new List<string>();
-        foreach ((string from, ConfigRecord reply) in shared.OrderBy(p => p.Key, StringComparer.Ordinal))
-        {
-            List<(string Id, byte[][] Fields)> outgoing = Wire.Unpack(Wire.Bytes(reply, Wire.Shares, "share reply"), "shares");
-            if (outgoing.Count != neighbours[from].Count || !outgoing.Select(o => o.Id).ToHashSet(StringComparer.Ordinal).SetEquals(neighbours[from]))
-            {
-                dropped.Add(from);
-                continue;
-            }
-
-            u2.Add(from);
-            foreach ((string to, byte[][] fields) in outgoing)
-            {
-                inboxes[to].Add((from, fields));
-            }
+            Require(u2.Count, threshold, "key sharing");
+            return u2;
         }
-
-        Require(u2.Count, threshold, "key sharing");
 
         // 3. Masked inputs (each client gets the shares addressed to it, from clients that shared).
-        double scale = Math.Pow(2, 62) / (_options.MaxExampleCount * (double)u1.Count * _options.ClipNorm);
-        var masked = new Dictionary<string, ConfigRecord>(StringComparer.Ordinal);
-        Task<(string, ConfigRecord?)>[] calls = u2.Select(id =>
+        public async Task<List<string>> MaskedInputAsync(int sampled, List<string> u2, ModelParameters global, ConfigRecord? fitConfig)
         {
-            ConfigRecord config = Config("masked", threshold, fitConfig);
-            config[Wire.Inbox] = ConfigValue.FromBytes(Wire.Pack(inboxes[id].Where(e => u2.Contains(e.Item1))));
-            config[Wire.Sharers] = ConfigValue.FromBytes(Wire.Ids(u2));
-            config[Wire.Scale] = scale;
-            config[Wire.Clip] = _options.ClipNorm;
-            return Reply(call, id, new FitInstructions(round, global, config.Freeze()), cancellationToken);
-        }).ToArray();
-        int length = global.Length + 1;
-        var sum = new ulong[length];
-        var u3 = new List<string>();
-        foreach ((string id, ConfigRecord? reply) in await Task.WhenAll(calls).ConfigureAwait(false))
-        {
-            if (reply is not null && reply.TryGetValue(Wire.Masked, out ConfigValue value) && value.Kind == ConfigValueKind.Bytes && value.AsBytes().Length == length * 8)
+            scale = Math.Pow(2, 62) / (_options.MaxExampleCount * (double)sampled * _options.ClipNorm);
+            var masked = new Dictionary<string, ConfigRecord>(StringComparer.Ordinal);
+            Task<(string, ConfigRecord?)>[] calls = u2.Select(id =>
             {
-                ReadOnlySpan<ulong> y = MemoryMarshal.Cast<byte, ulong>(value.AsBytes().Span);
-                for (int i = 0; i < length; i++)
+                ConfigRecord config = Config("masked", threshold, fitConfig);
+                config[Wire.Inbox] = ConfigValue.FromBytes(Wire.Pack(inboxes[id].Where(e => u2.Contains(e.Item1))));
+                config[Wire.Sharers] = ConfigValue.FromBytes(Wire.Ids(u2));
+                config[Wire.Scale] = scale;
+                config[Wire.Clip] = _options.ClipNorm;
+                return Reply(call, id, new FitInstructions(round, global, config.Freeze()), cancellationToken);
+            }).ToArray();
+            int length = global.Length + 1;
+            sum = new ulong[length];
+            var u3 = new List<string>();
+            foreach ((string id, ConfigRecord? reply) in await Task.WhenAll(calls).ConfigureAwait(false))
+            {
+                if (reply is not null && reply.TryGetValue(Wire.Masked, out ConfigValue value) && value.Kind == ConfigValueKind.Bytes && value.AsBytes().Length == length * 8)
                 {
-                    sum[i] += y[i];
+                    ReadOnlySpan<ulong> y = MemoryMarshal.Cast<byte, ulong>(value.AsBytes().Span);
+                    for (int i = 0; i < length; i++)
+                    {
+                        sum[i] += y[i];
+                    }
+
+                    u3.Add(id);
                 }
-
-                u3.Add(id);
-            }
-            else
-            {
-                dropped.Add(id);
-            }
-        }
-
-        Require(u3.Count, threshold, "masked input");
-
-        // 4. Unmask: survivors reveal one share per client.
-        ConfigRecord unmask = Config("unmask", threshold);
-        unmask[Wire.Survivors] = ConfigValue.FromBytes(Wire.Ids(u3));
-        unmask.Freeze();
-        Dictionary<string, ConfigRecord> revealed = await PhaseAsync(call, u3, round, empty, _ => unmask, dropped, cancellationToken).ConfigureAwait(false);
-        var shares = new Dictionary<string, List<(int X, byte[] Share)>>(StringComparer.Ordinal);
-        foreach ((string from, ConfigRecord reply) in revealed)
-        {
-            foreach ((string about, byte[][] fields) in Wire.Unpack(Wire.Bytes(reply, Wire.Unmask, "unmask reply"), "unmask reply"))
-            {
-                bool expectSeed = u3.Contains(about);
-                if (fields.Length == 3 && fields[0].Length == 1 && fields[0][0] == (expectSeed ? (byte)'b' : (byte)'s') && fields[1].Length == 4 && u2.Contains(about)
-                    && neighbours[from].Contains(about))
+                else
                 {
-                    (shares.TryGetValue(about, out var list) ? list : shares[about] = new()).Add((BitConverter.ToInt32(fields[1]), fields[2]));
+                    dropped.Add(id);
                 }
             }
+
+
+            Require(u3.Count, threshold, "masked input");
+            return u3;
         }
 
-        Require(revealed.Count, threshold, "unmasking");
-        foreach (string id in u3)
+        // 4. Unmask: survivors reveal one share per client; the server removes the self masks of the contributors and the
+        // pairwise masks of those who dropped after sharing.
+        public async Task UnmaskAsync(List<string> u2, List<string> u3)
         {
-            byte[] seed = Recover(shares, id, threshold, "self-mask seed");
-            MaskStream.Apply(seed, round, sum, -1);
-        }
-
-        Dictionary<string, byte[]> publicMaskKeys = keys.ToDictionary(k => k.Item1, k => k.Item2[1], StringComparer.Ordinal);
-        foreach (string gone in u2.Except(u3))
-        {
-            byte[] d = Recover(shares, gone, threshold, "mask key");
-            using ECDiffieHellman key = ECDiffieHellman.Create(new ECParameters { Curve = ECCurve.NamedCurves.nistP256, D = d });
-            foreach (string survivor in u3.Where(neighbours[gone].Contains))
+            ConfigRecord unmask = Config("unmask", threshold);
+            unmask[Wire.Survivors] = ConfigValue.FromBytes(Wire.Ids(u3));
+            unmask.Freeze();
+            Dictionary<string, ConfigRecord> revealed = await PhaseAsync(call, u3, round, empty, _ => unmask, dropped, cancellationToken).ConfigureAwait(false);
+            var shares = new Dictionary<string, List<(int X, byte[] Share)>>(StringComparer.Ordinal);
+            foreach ((string from, ConfigRecord reply) in revealed)
             {
-                using var peer = ECDiffieHellman.Create();
-                peer.ImportSubjectPublicKeyInfo(publicMaskKeys[survivor], out _);
-                byte[] pairSeed = MaskStream.PairSeed(key, peer.PublicKey, "mask");
-
-                // The survivor added +mask when its id sorts before the dropped client's; take it back out.
-                MaskStream.Apply(pairSeed, round, sum, string.CompareOrdinal(survivor, gone) < 0 ? -1 : +1);
-            }
-        }
-
-        long examples = unchecked((long)sum[^1]);
-        if (examples <= 0 || examples > _options.MaxExampleCount * u3.Count)
-        {
-            throw new SecureAggregationException($"The unmasked example count {examples} is impossible: a client or a share was inconsistent.");
-        }
-
-        ModelParameters next = global.Clone();
-        Span<float> values = next.Values;
-        var random = new DeterministicRandom(DeterministicRandom.Mix(_options.Seed, (ulong)round, 0x5EC));
-        double noise = _options.NoiseMultiplier * _options.ClipNorm * _options.MaxExampleCount;
-        for (int i = 0; i < values.Length; i++)
-        {
-            double weighted = unchecked((long)sum[i]) / scale;
-            if (noise > 0)
-            {
-                weighted += Normal.Sample(random, 0, noise);
+                foreach ((string about, byte[][] fields) in Wire.Unpack(Wire.Bytes(reply, Wire.Unmask, "unmask reply"), "unmask reply"))
+                {
+                    bool expectSeed = u3.Contains(about);
+                    if (fields.Length == 3 && fields[0].Length == 1 && fields[0][0] == (expectSeed ? (byte)'b' : (byte)'s') && fields[1].Length == 4 && u2.Contains(about)
+                        && neighbours[from].Contains(about))
+                    {
+                        (shares.TryGetValue(about, out var list) ? list : shares[about] = new()).Add((BitConverter.ToInt32(fields[1]), fields[2]));
+                    }
+                }
             }
 
-            values[i] = (float)(values[i] + (weighted / examples));
+            Require(revealed.Count, threshold, "unmasking");
+            foreach (string id in u3)
+            {
+                byte[] seed = Recover(shares, id, threshold, "self-mask seed");
+                MaskStream.Apply(seed, round, sum, -1);
+            }
+
+            Dictionary<string, byte[]> publicMaskKeys = keys.ToDictionary(k => k.Item1, k => k.Item2[1], StringComparer.Ordinal);
+            foreach (string gone in u2.Except(u3))
+            {
+                byte[] d = Recover(shares, gone, threshold, "mask key");
+                using ECDiffieHellman key = ECDiffieHellman.Create(new ECParameters { Curve = ECCurve.NamedCurves.nistP256, D = d });
+                foreach (string survivor in u3.Where(neighbours[gone].Contains))
+                {
+                    using var peer = ECDiffieHellman.Create();
+                    peer.ImportSubjectPublicKeyInfo(publicMaskKeys[survivor], out _);
+                    byte[] pairSeed = MaskStream.PairSeed(key, peer.PublicKey, "mask");
+
+                    // The survivor added +mask when its id sorts before the dropped client's; take it back out.
+                    MaskStream.Apply(pairSeed, round, sum, string.CompareOrdinal(survivor, gone) < 0 ? -1 : +1);
+                }
+            }
+
         }
 
-        return new SecureAggregationResult(next, u3, dropped, examples, _timeProvider.GetElapsedTime(started));
+        public (ModelParameters Next, long Examples) Finish(ModelParameters global, List<string> u3)
+        {
+            long examples = unchecked((long)sum[^1]);
+            if (examples <= 0 || examples > _options.MaxExampleCount * u3.Count)
+            {
+                throw new SecureAggregationException($"The unmasked example count {examples} is impossible: a client or a share was inconsistent.");
+            }
+
+            ModelParameters next = global.Clone();
+            Span<float> values = next.Values;
+            var random = new DeterministicRandom(DeterministicRandom.Mix(_options.Seed, (ulong)round, 0x5EC));
+            double noise = _options.NoiseMultiplier * _options.ClipNorm * _options.MaxExampleCount;
+            for (int i = 0; i < values.Length; i++)
+            {
+                double weighted = unchecked((long)sum[i]) / scale;
+                if (noise > 0)
+                {
+                    weighted += Normal.Sample(random, 0, noise);
+                }
+
+                values[i] = (float)(values[i] + (weighted / examples));
+            }
+
+            return (next, examples);
+        }
     }
 
     private static byte[] Recover(Dictionary<string, List<(int X, byte[] Share)>> shares, string id, int threshold, string what)
@@ -287,7 +329,7 @@ public sealed class SecureAggregationServer
     }
 
     /// <summary>Each client's neighbourhood (itself included): everyone, or a seeded random ring with k/2 on each side.</summary>
-    private Dictionary<string, HashSet<string>> Neighbourhoods(List<string> ids, int round)
+    internal Dictionary<string, HashSet<string>> Neighbourhoods(List<string> ids, int round)
     {
         var result = ids.ToDictionary(id => id, id => new HashSet<string>(StringComparer.Ordinal) { id }, StringComparer.Ordinal);
         if (_options.Neighbours is not int k || k + 1 >= ids.Count)
