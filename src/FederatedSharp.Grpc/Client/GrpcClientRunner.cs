@@ -23,7 +23,7 @@ namespace FederatedSharp.Grpc.Client;
 /// registers again; work in progress for the old connection is abandoned (the server has already failed that task, so
 /// nothing is counted twice). It returns when the server ends the federation or the token is cancelled.
 /// </summary>
-public sealed class GrpcClientRunner
+public sealed partial class GrpcClientRunner
 {
     private static readonly StatusCode[] PermanentStatuses =
         [StatusCode.Unauthenticated, StatusCode.PermissionDenied, StatusCode.FailedPrecondition, StatusCode.ResourceExhausted, StatusCode.Unimplemented];
@@ -250,134 +250,6 @@ public sealed class GrpcClientRunner
         catch (Exception ex) when (ex is OperationCanceledException or RpcException or IOException or InvalidOperationException)
         {
             // The server is going away anyway.
-        }
-    }
-
-    private async Task RunTaskAsync(
-        Federation.FederationClient api,
-        Metadata headers,
-        IClient client,
-        TaskInstruction task,
-        int chunkBytes,
-        IClientStreamWriter<ClientMessage> session,
-        SemaphoreSlim writeLock,
-        CancellationToken cancellationToken)
-    {
-        try
-        {
-            ConfigRecord config = ConfigConverter.FromWire(task.Config);
-            ResultHeader header = new() { TaskId = task.TaskId };
-            ChunkedPayload? upload = null;
-            switch (task.Kind)
-            {
-                case TaskKind.Fit:
-                {
-                    using ModelParameters global = await DownloadAsync(api, headers, task, cancellationToken).ConfigureAwait(false);
-                    using FitResult result = await client.FitAsync(new FitInstructions(task.Round, global, config) { State = State }, cancellationToken).ConfigureAwait(false);
-                    upload = new ChunkedPayload(chunkBytes);
-                    _options.Serializer.Serialize(result.Parameters, upload);
-                    upload.Complete();
-                    header.ExampleCount = result.ExampleCount;
-                    header.Metrics = ConfigConverter.ToWire(result.Metrics);
-                    header.ModelBytes = upload.Length;
-                    break;
-                }
-
-                case TaskKind.Evaluate:
-                {
-                    using ModelParameters global = await DownloadAsync(api, headers, task, cancellationToken).ConfigureAwait(false);
-                    EvaluateResult result = await client.EvaluateAsync(new EvaluateInstructions(task.Round, global, config) { State = State }, cancellationToken).ConfigureAwait(false);
-                    header.ExampleCount = result.ExampleCount;
-                    header.Loss = result.Loss;
-                    header.Metrics = ConfigConverter.ToWire(result.Metrics);
-                    break;
-                }
-
-                case TaskKind.GetProperties:
-                    header.Properties = ConfigConverter.ToWire(await client.GetPropertiesAsync(cancellationToken).ConfigureAwait(false));
-                    break;
-                default:
-                    throw new InvalidDataException($"Unknown task kind {task.Kind}.");
-            }
-
-            using AsyncClientStreamingCall<UploadMessage, UploadAck> call = api.UploadResult(headers, cancellationToken: cancellationToken);
-            await call.RequestStream.WriteAsync(new UploadMessage { Header = header }, cancellationToken).ConfigureAwait(false);
-            if (upload is not null)
-            {
-                foreach (ReadOnlyMemory<byte> slice in upload.Slices(chunkBytes))
-                {
-                    await call.RequestStream.WriteAsync(new UploadMessage { Chunk = UnsafeByteOperations.UnsafeWrap(slice) }, cancellationToken).ConfigureAwait(false);
-                }
-            }
-
-            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
-            try
-            {
-                await call.ResponseAsync.ConfigureAwait(false);
-                Interlocked.Increment(ref _completedTasks);
-            }
-            catch (RpcException ex) when (ex.StatusCode is StatusCode.FailedPrecondition or StatusCode.NotFound or StatusCode.AlreadyExists or StatusCode.InvalidArgument)
-            {
-                GrpcLog.ResultDiscardedByServer(_logger, task.TaskId, ex.Status.Detail);
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // Cancelled by the server or the session ended: the server has already written this task off.
-        }
-        catch (RpcException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-        catch (Exception ex)
-        {
-            GrpcLog.TaskFailed(_logger, task.TaskId, task.Kind.ToString(), task.Round, ex.Message);
-            await ReportErrorAsync(session, writeLock, task.TaskId, $"{ex.GetType().Name}: {ex.Message}", cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    private async Task<ModelParameters> DownloadAsync(Federation.FederationClient api, Metadata headers, TaskInstruction task, CancellationToken cancellationToken)
-    {
-        if (task.ModelBytes <= 0 || task.ModelBytes > _options.MaxModelBytes)
-        {
-            throw new InvalidDataException($"The server announced a model of {task.ModelBytes} bytes, outside 1..{_options.MaxModelBytes} (MaxModelBytes).");
-        }
-
-        using AsyncServerStreamingCall<ModelChunk> call = api.DownloadModel(new DownloadRequest { TaskId = task.TaskId }, headers, cancellationToken: cancellationToken);
-        var stream = new ChunkReadStream(
-            async ct => await call.ResponseStream.MoveNext(ct).ConfigureAwait(false) ? call.ResponseStream.Current.Data.Memory : (ReadOnlyMemory<byte>?)null,
-            task.ModelBytes,
-            _options.MessageTimeout,
-            "global model");
-        ModelParameters parameters = await _options.Serializer.DeserializeAsync(stream, task.ModelBytes, cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await stream.EnsureCompleteAsync(cancellationToken).ConfigureAwait(false);
-            return parameters;
-        }
-        catch
-        {
-            parameters.Dispose();
-            throw;
-        }
-    }
-
-    private static async Task ReportErrorAsync(IClientStreamWriter<ClientMessage> session, SemaphoreSlim writeLock, string taskId, string message, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                await session.WriteAsync(new ClientMessage { TaskError = new TaskError { TaskId = taskId, Message = message } }, cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                writeLock.Release();
-            }
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or RpcException or IOException or InvalidOperationException or ObjectDisposedException)
-        {
-            // The session is gone; the server fails the task when it notices.
         }
     }
 

@@ -31,4 +31,10 @@ internal sealed class GrpcClientConnection : IClientConnection
         ArgumentNullException.ThrowIfNull(instructions);
         return (EvaluateResult)await _transport.RunTaskAsync(ClientId, TaskKind.Evaluate, instructions.Round, instructions.Parameters, instructions.Config, cancellationToken).ConfigureAwait(false);
     }
+
+    public async Task<QueryResult> QueryAsync(QueryInstructions instructions, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(instructions);
+        return (QueryResult)await _transport.RunTaskAsync(ClientId, TaskKind.Query, 0, instructions.Parameters, instructions.Config, cancellationToken, instructions.Name).ConfigureAwait(false);
+    }
 }

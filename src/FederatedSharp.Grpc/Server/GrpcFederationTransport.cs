@@ -101,7 +101,7 @@ public sealed class GrpcFederationTransport : ITransport
         await _sessions.ShutdownAsync().ConfigureAwait(false);
     }
 
-    internal async Task<object> RunTaskAsync(string clientId, TaskKind kind, int round, ModelParameters? parameters, ConfigRecord config, CancellationToken cancellationToken)
+    internal async Task<object> RunTaskAsync(string clientId, TaskKind kind, int round, ModelParameters? parameters, ConfigRecord config, CancellationToken cancellationToken, string queryName = "")
     {
         ObjectDisposedException.ThrowIf(_sessions.IsShutDown, this);
         if (!_sessions.TryGetSession(clientId, out ClientSession? session))
@@ -128,6 +128,7 @@ public sealed class GrpcFederationTransport : ITransport
                     Round = round,
                     Config = ConfigConverter.ToWire(config),
                     ModelBytes = payload?.Length ?? 0,
+                    QueryName = queryName,
                 },
             });
             using CancellationTokenRegistration registration = cancellationToken.Register(() =>

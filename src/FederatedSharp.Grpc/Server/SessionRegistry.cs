@@ -214,7 +214,9 @@ internal sealed class SessionRegistry
                         if (session.Tasks.TryGetValue(message.TaskError.TaskId, out PendingTask? failed))
                         {
                             string reason = message.TaskError.Message.Length > 2048 ? message.TaskError.Message[..2048] : message.TaskError.Message;
-                            failed.TryFail(new ClientFailedException(clientId, reason));
+                            failed.TryFail(message.TaskError.Unsupported
+                                ? new ClientFailedException(clientId, reason, new UnsupportedTaskException("query", reason))
+                                : new ClientFailedException(clientId, reason));
                         }
 
                         break;

@@ -59,11 +59,13 @@ internal sealed class UploadReceiver(GrpcFederationOptions options, ILogger logg
                 TaskKind.Fit => await ReceiveFitAsync(task, header, requests, context).ConfigureAwait(false),
                 TaskKind.Evaluate => ReceiveEvaluate(header),
                 TaskKind.GetProperties => ConfigConverter.FromWire(header.Properties),
+                TaskKind.Query => await ReceiveQueryAsync(task, header, requests, context).ConfigureAwait(false),
                 _ => throw new InvalidDataException($"Unknown task kind {task.Kind}."),
             };
-            if (task.Kind != TaskKind.Fit && await guard.ReadWithTimeoutAsync(requests, "end of upload", context).ConfigureAwait(false) is not null)
+            bool headerOnly = task.Kind is TaskKind.Evaluate or TaskKind.GetProperties || (task.Kind == TaskKind.Query && header.ModelBytes == 0);
+            if (headerOnly && await guard.ReadWithTimeoutAsync(requests, "end of upload", context).ConfigureAwait(false) is not null)
             {
-                throw new InvalidDataException("Only a header may be sent for evaluate and get-properties results.");
+                throw new InvalidDataException("Only a header may be sent for evaluate, get-properties and parameter-less query results.");
             }
 
             if (!task.Completion.TrySetResult(result))
@@ -146,6 +148,19 @@ internal sealed class UploadReceiver(GrpcFederationOptions options, ILogger logg
                 _uploads.Release();
             }
         }
+    }
+
+    // A query's answer: its values, and its parameters when it sent any (copied off the upload slot at once).
+    private async Task<QueryResult> ReceiveQueryAsync(PendingTask task, ResultHeader header, IAsyncStreamReader<UploadMessage> requests, ServerCallContext context)
+    {
+        ConfigRecord values = ConfigConverter.FromWire(header.Metrics);
+        if (header.ModelBytes == 0)
+        {
+            return new QueryResult(values);
+        }
+
+        using FitResult received = await ReceiveFitAsync(task, header, requests, context).ConfigureAwait(false);
+        return new QueryResult(values, received.Parameters.Clone());
     }
 
     private static EvaluateResult ReceiveEvaluate(ResultHeader header)

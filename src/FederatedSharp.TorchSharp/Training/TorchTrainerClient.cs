@@ -119,7 +119,7 @@ public sealed partial class TorchTrainerClient : IClient, IDisposable
         return new EvaluateResult(loss, data.Count, metrics.Freeze());
     }
 
-    /// <summary>Disposes the module and data sets when the client owns them.</summary>
+    /// <summary>Disposes the module and data sets when the client owns them, after any running fit or evaluation has ended.</summary>
     public void Dispose()
     {
         if (_disposed)
@@ -128,6 +128,10 @@ public sealed partial class TorchTrainerClient : IClient, IDisposable
         }
 
         _disposed = true;
+
+        // A call the server abandoned (deadline, federation stopped) may still be training on the worker thread: wait
+        // for it to notice its cancellation before freeing the native tensors it uses.
+        _gate.Wait();
         if (_ownsData)
         {
             _module.Dispose();
