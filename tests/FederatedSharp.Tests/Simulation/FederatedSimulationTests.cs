@@ -156,3 +156,43 @@ public class FederatedSimulationClientStateTests
         });
     }
 }
+
+public class FederatedSimulationStateCheckpointTests
+{
+    [Test]
+    public async Task RunAsync_KilledAndResumedWithPerCallClients_ClientStatesRestoredBitForBit()
+    {
+        using var temp = new TempDirectory("fs-state-");
+        using ModelParameters initial = TestModels.Filled(TestModels.SmallLayout, 0);
+        Task<FederationResult> Run(bool checkpoints, CancellationToken cancellationToken = default, IProgress<RoundReport>? progress = null) =>
+            FederatedSimulation.RunAsync(3, i => new CountingStateClient(i), s =>
+            {
+                s.UseAggregator(new FedAvg()).WithInitialParameters(initial).Configure(o => { o.Rounds = 6; o.MinAvailableClients = 3; o.MinFitClients = 3; });
+                if (checkpoints)
+                {
+                    s.UseCheckpointStore(new FederatedSharp.Server.Checkpoints.FileCheckpointStore(temp.Path));
+                }
+            }, progress: progress, cancellationToken: cancellationToken);
+
+        using FederationResult reference = await Run(checkpoints: false).WithTimeout();
+        using (var kill = new CancellationTokenSource())
+        {
+            var progress = new InlineProgress<RoundReport>(r =>
+            {
+                if (r.Round == 3)
+                {
+                    kill.Cancel();
+                }
+            });
+            Assert.That(async () => await Run(checkpoints: true, kill.Token, progress).WithTimeout(), Throws.InstanceOf<OperationCanceledException>());
+        }
+
+        // A new process: new transport, new (empty) state store, refilled from the checkpoint.
+        using FederationResult resumed = await Run(checkpoints: true).WithTimeout();
+        Assert.Multiple(() =>
+        {
+            Assert.That(resumed.Parameters.Values.ToArray(), Is.EqualTo(reference.Parameters.Values.ToArray()));
+            Assert.That(resumed.History.Rounds[^1].FitMetrics.ToString(), Is.EqualTo(reference.History.Rounds[^1].FitMetrics.ToString()));
+        });
+    }
+}
