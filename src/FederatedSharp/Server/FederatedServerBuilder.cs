@@ -5,6 +5,7 @@ using FederatedSharp.Parameters;
 using FederatedSharp.Server.Engine;
 using FederatedSharp.Server.Engine.Drivers;
 using FederatedSharp.Server.Features.Quarantine;
+using FederatedSharp.Server.Features.Telemetry;
 using FederatedSharp.Server.Features.Validation;
 using FederatedSharp.Transport;
 using Microsoft.Extensions.Logging;
@@ -169,9 +170,9 @@ public sealed class FederatedServerBuilder
         FederatedServerOptions options = CopyOptions(_options);
         ILogger logger = _loggerFactory.CreateLogger<FederatedServer>();
 
-        // Every server validates updates and counts client failures (quarantine when configured); then the caller's
-        // features. Hooks run in Order, then in this order.
-        FederationFeature[] features = new FederationFeature[] { new UpdateValidationFeature(options.Validation), new QuarantineFeature() }
+        // Every server traces rounds, validates updates and counts client failures (quarantine when configured); then the
+        // caller's features. Hooks run in Order, then in this order.
+        FederationFeature[] features = new FederationFeature[] { new TelemetryFeature(), new UpdateValidationFeature(options.Validation), new QuarantineFeature() }
             .Concat(_features)
             .Select((f, i) => (f, i))
             .OrderBy(p => p.f.Order)

@@ -29,6 +29,15 @@ public abstract class FederationFeature
     /// <returns>A task that completes when the feature is ready.</returns>
     public virtual ValueTask OnStartingAsync(FederationContext context, CancellationToken cancellationToken) => default;
 
+    /// <summary>
+    /// When a round starts, before its driver runs. What it returns (a trace span, a timer) is disposed when the round
+    /// ends, whether it succeeded, failed or was cancelled.
+    /// </summary>
+    /// <param name="context">The federation.</param>
+    /// <param name="round">The round being started.</param>
+    /// <returns>A scope to dispose at the end of the round, or null.</returns>
+    public virtual IDisposable? OnRoundStarting(FederationContext context, int round) => null;
+
     /// <summary>While selecting a round's clients: narrows the clients a round may use (quarantine, eligibility).</summary>
     /// <param name="context">The federation.</param>
     /// <param name="round">The round being started.</param>
@@ -59,6 +68,9 @@ public abstract class FederationFeature
 /// <summary>The <see cref="FederationFeature.Order"/> of the built-in features; leave gaps for your own.</summary>
 public static class FeatureOrder
 {
+    /// <summary>Telemetry: its round span encloses every other feature's hooks.</summary>
+    public const int Telemetry = -200;
+
     /// <summary>Policies that update per-client bookkeeping from a round's outcome (quarantine).</summary>
     public const int Policy = -100;
 

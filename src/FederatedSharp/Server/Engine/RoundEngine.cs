@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using FederatedSharp.Clients;
 using FederatedSharp.Diagnostics;
@@ -33,15 +32,7 @@ internal sealed class RoundEngine
             for (int round = context.CompletedRounds + 1; round <= options.Rounds; round++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                RoundRecord record = await RunRoundAsync(context, round, cancellationToken).ConfigureAwait(false);
-                context.History.Add(record);
-                context.CompletedRounds = round;
-                context.ConsecutiveFailedRounds = record.Succeeded ? 0 : context.ConsecutiveFailedRounds + 1;
-                foreach (FederationFeature feature in _services.Features)
-                {
-                    await feature.OnRoundCompletedAsync(context, record, cancellationToken).ConfigureAwait(false);
-                }
-
+                RoundRecord record = await RunAndRecordRoundAsync(context, round, cancellationToken).ConfigureAwait(false);
                 progress?.Report(new RoundReport(round, options.Rounds, record));
                 if (options.MaxConsecutiveFailedRounds > 0 && context.ConsecutiveFailedRounds >= options.MaxConsecutiveFailedRounds)
                 {
@@ -66,6 +57,40 @@ internal sealed class RoundEngine
         }
     }
 
+    // One round inside every feature's round scope (telemetry's span): run, record, then the features' hooks.
+    private async Task<RoundRecord> RunAndRecordRoundAsync(FederationContext context, int round, CancellationToken cancellationToken)
+    {
+        var scopes = new List<IDisposable>();
+        try
+        {
+            foreach (FederationFeature feature in _services.Features)
+            {
+                if (feature.OnRoundStarting(context, round) is { } scope)
+                {
+                    scopes.Add(scope);
+                }
+            }
+
+            RoundRecord record = await RunRoundAsync(context, round, cancellationToken).ConfigureAwait(false);
+            context.History.Add(record);
+            context.CompletedRounds = round;
+            context.ConsecutiveFailedRounds = record.Succeeded ? 0 : context.ConsecutiveFailedRounds + 1;
+            foreach (FederationFeature feature in _services.Features)
+            {
+                await feature.OnRoundCompletedAsync(context, record, cancellationToken).ConfigureAwait(false);
+            }
+
+            return record;
+        }
+        finally
+        {
+            for (int i = scopes.Count - 1; i >= 0; i--)
+            {
+                scopes[i].Dispose();
+            }
+        }
+    }
+
     private void ThrowIfMostlyFailed(History history)
     {
         double limit = _services.Options.MaxFailedRoundFraction;
@@ -81,8 +106,6 @@ internal sealed class RoundEngine
 
     private async Task<RoundRecord> RunRoundAsync(FederationContext context, int round, CancellationToken cancellationToken)
     {
-        using Activity? activity = FederatedSharpTelemetry.ActivitySource.StartActivity("federatedsharp.round");
-        activity?.SetTag("federatedsharp.round", round);
         long started = _services.TimeProvider.GetTimestamp();
         FitPhase fit = await _services.Driver.RunFitAsync(context, round, cancellationToken).ConfigureAwait(false);
         ModelParameters model = fit.Next ?? context.Global;
@@ -106,9 +129,6 @@ internal sealed class RoundEngine
 
         bool succeeded = fit.Next is not null;
         TimeSpan duration = _services.TimeProvider.GetElapsedTime(started);
-        FederatedSharpTelemetry.Rounds.Add(1, new KeyValuePair<string, object?>("outcome", succeeded ? "succeeded" : "failed"));
-        FederatedSharpTelemetry.RoundDuration.Record(duration.TotalSeconds);
-        activity?.SetTag("federatedsharp.round.succeeded", succeeded);
         Log.RoundCompleted(_services.Logger, round, duration.TotalSeconds, fit.Aggregated, fit.FitClients.Count,
             evaluation.Loss?.ToString("G6", CultureInfo.InvariantCulture) ?? "n/a");
         return new RoundRecord
