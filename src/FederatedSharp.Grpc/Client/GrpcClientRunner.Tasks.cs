@@ -37,17 +37,8 @@ public sealed partial class GrpcClientRunner
             switch (task.Kind)
             {
                 case TaskKind.Fit:
-                {
-                    using ModelParameters global = await DownloadAsync(api, headers, task, cancellationToken).ConfigureAwait(false);
-                    using FitResult result = await client.FitAsync(new FitInstructions(task.Round, global, config) { State = State }, cancellationToken).ConfigureAwait(false);
-                    upload = new ChunkedPayload(chunkBytes);
-                    _options.Serializer.Serialize(result.Parameters, upload);
-                    upload.Complete();
-                    header.ExampleCount = result.ExampleCount;
-                    header.Metrics = ConfigConverter.ToWire(result.Metrics);
-                    header.ModelBytes = upload.Length;
+                    upload = await FitAsync(api, headers, client, task, config, header, chunkBytes, cancellationToken).ConfigureAwait(false);
                     break;
-                }
 
                 case TaskKind.Evaluate:
                 {
@@ -153,6 +144,21 @@ public sealed partial class GrpcClientRunner
         {
             // The session is gone; the server fails the task when it notices.
         }
+    }
+
+    // A fit: the global model down, training on the local client, the update up.
+    private async Task<ChunkedPayload> FitAsync(
+        Federation.FederationClient api, Metadata headers, IClient client, TaskInstruction task, ConfigRecord config, ResultHeader header, int chunkBytes, CancellationToken cancellationToken)
+    {
+        using ModelParameters global = await DownloadAsync(api, headers, task, cancellationToken).ConfigureAwait(false);
+        using FitResult result = await client.FitAsync(new FitInstructions(task.Round, global, config) { State = State }, cancellationToken).ConfigureAwait(false);
+        var upload = new ChunkedPayload(chunkBytes);
+        _options.Serializer.Serialize(result.Parameters, upload);
+        upload.Complete();
+        header.ExampleCount = result.ExampleCount;
+        header.Metrics = ConfigConverter.ToWire(result.Metrics);
+        header.ModelBytes = upload.Length;
+        return upload;
     }
 
     // A query: the optional parameters down, the answer's values in the header, its optional parameters up.
