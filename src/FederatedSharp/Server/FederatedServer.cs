@@ -37,7 +37,7 @@ public sealed class FederatedServer
     /// <summary>
     /// A fingerprint of everything that decides the federation's outcome and must not change across a resume: the
     /// seed, sampling and aggregation-order settings, round policy, quarantine rules, the strategy's type and name,
-    /// and the model layout. <see cref="FederatedServerOptions.Rounds"/> and deadlines are left out, so a resumed
+    /// the model layout, and how rounds run (synchronous, FedBuff or secure). <see cref="FederatedServerOptions.Rounds"/> and deadlines are left out, so a resumed
     /// federation may run longer or wait longer.
     /// </summary>
     public ulong ConfigurationHash => _services.ConfigurationHash;

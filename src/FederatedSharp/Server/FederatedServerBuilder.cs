@@ -186,6 +186,7 @@ public sealed class FederatedServerBuilder
         }
 
         ModelParameters initial = _initialParameters.Clone();
+        RoundDriver driver = context.Driver ?? new SynchronousRounds();
         return new FederatedServer(new EngineServices
         {
             Options = options,
@@ -197,22 +198,29 @@ public sealed class FederatedServerBuilder
             Caller = new ClientCaller(_transport, _timeProvider, logger, options.ClientRetries),
             Features = features,
             Stages = context.Stages,
-            Driver = context.Driver ?? new SynchronousRounds(),
+            Driver = driver,
             Metrics = _metrics.Copy(),
             FitConfig = _fitConfig,
             EvaluateConfig = _evaluateConfig,
             CentralizedEvaluator = _centralizedEvaluator,
-            ConfigurationHash = ComputeConfigurationHash(options, aggregator, initial.Layout),
+            ConfigurationHash = ComputeConfigurationHash(options, aggregator, initial.Layout, driver),
         });
     }
 
-    private static ulong ComputeConfigurationHash(FederatedServerOptions o, IAggregator aggregator, TensorLayout layout)
+    // How rounds run is part of the fingerprint (FedBuff's or secure rounds' checkpoints cannot resume synchronous
+    // rounds, or the other way round); synchronous rounds add nothing, so their fingerprints are those of earlier versions.
+    private static ulong ComputeConfigurationHash(FederatedServerOptions o, IAggregator aggregator, TensorLayout layout, RoundDriver driver)
     {
         string text = string.Join("|",
             o.Seed, o.FractionFit.ToString("R", CultureInfo.InvariantCulture), o.MinFitClients,
             o.FractionEvaluate.ToString("R", CultureInfo.InvariantCulture), o.MinEvaluateClients,
             o.MinAvailableClients, o.DeterministicAggregationOrder, o.ProceedAfterResults, o.ProceedAfterFraction,
             o.QuarantineAfterFailures, o.QuarantineRounds, aggregator.GetType().FullName, aggregator.Name, layout.Hash);
+        if (driver is not SynchronousRounds)
+        {
+            text += "|" + driver.Describe(aggregator);
+        }
+
         return System.IO.Hashing.XxHash64.HashToUInt64(System.Text.Encoding.UTF8.GetBytes(text));
     }
 

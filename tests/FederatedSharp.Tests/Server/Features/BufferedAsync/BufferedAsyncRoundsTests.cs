@@ -188,3 +188,29 @@ public class BufferedAsyncRoundsTests
         });
     }
 }
+
+public class BufferedAsyncCheckpointCompatibilityTests
+{
+    [Test]
+    public async Task RunAsync_SynchronousCheckpointResumedAsFedBuff_RefusedClearly()
+    {
+        using var temp = new TempDirectory("fs-fedbuff-sync-");
+        using ModelParameters initial = TestModels.Filled(TestModels.SmallLayout, 0);
+        FederatedServerBuilder Builder(InMemoryTransport transport) => new FederatedServerBuilder().UseTransport(transport).UseAggregator(new FedAvg())
+            .WithInitialParameters(initial).Configure(o => o.Rounds = 2).UseCheckpointStore(new FileCheckpointStore(temp.Path));
+        await using (var transport = new InMemoryTransport())
+        {
+            transport.AddClient("a", new ShiftClient(1, 10));
+            transport.AddClient("b", new ShiftClient(1, 10));
+            using FederationResult first = await Builder(transport).Build().RunAsync().WithTimeout();
+        }
+
+        await using (var transport = new InMemoryTransport())
+        {
+            transport.AddClient("a", new ShiftClient(1, 10));
+            transport.AddClient("b", new ShiftClient(1, 10));
+            var ex = await Assert.ThrowsAsync<CheckpointException>(() => Builder(transport).UseBufferedAsynchronousAggregation().Build().RunAsync());
+            Assert.That(ex!.Message, Does.Contain("different federation configuration"));
+        }
+    }
+}
