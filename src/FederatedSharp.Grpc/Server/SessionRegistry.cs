@@ -145,23 +145,24 @@ internal sealed class SessionRegistry
                 EndSession(previous, "replaced by a new connection of the same client");
             }
 
+            // The confirmation is queued before the session becomes visible, so no task can overtake it (a server that
+            // started a task the moment the client appeared used to send the task first, and the client reconnected).
+            session.Send(new ServerMessage
+            {
+                Registered = new Registered
+                {
+                    ProtocolVersion = GrpcProtocol.Version,
+                    SessionId = session.SessionId,
+                    HeartbeatIntervalMs = (int)_options.HeartbeatInterval.TotalMilliseconds,
+                    ChunkBytes = _options.ChunkBytes,
+                    ModelFormat = _options.Serializer.Format,
+                },
+            });
             _sessions[clientId] = session;
         }
 
         Waiters.Notify();
-
         GrpcLog.ClientRegistered(_logger, clientId, session.SessionId, _sessions.Count);
-        session.Send(new ServerMessage
-        {
-            Registered = new Registered
-            {
-                ProtocolVersion = GrpcProtocol.Version,
-                SessionId = session.SessionId,
-                HeartbeatIntervalMs = (int)_options.HeartbeatInterval.TotalMilliseconds,
-                ChunkBytes = _options.ChunkBytes,
-                ModelFormat = _options.Serializer.Format,
-            },
-        });
         return session;
     }
 
