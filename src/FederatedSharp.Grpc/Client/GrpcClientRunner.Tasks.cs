@@ -1,18 +1,11 @@
-using System.Collections.Concurrent;
-using System.Net.Http;
-using System.Net.Security;
-using System.Security.Cryptography.X509Certificates;
 using FederatedSharp.Clients;
 using FederatedSharp.Grpc.Diagnostics;
 using FederatedSharp.Grpc.Protocol;
-using FederatedSharp.Grpc.Security;
 using FederatedSharp.Grpc.Streaming;
 using FederatedSharp.Parameters;
 using Google.Protobuf;
 using Grpc.Core;
-using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FederatedSharp.Grpc.Client;
 

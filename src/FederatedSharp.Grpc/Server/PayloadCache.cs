@@ -1,13 +1,7 @@
-using System.Collections.Concurrent;
-using FederatedSharp.Clients;
-using FederatedSharp.Grpc.Diagnostics;
 using FederatedSharp.Grpc.Protocol;
 using FederatedSharp.Grpc.Streaming;
 using FederatedSharp.Parameters;
-using FederatedSharp.Serialization;
-using FederatedSharp.Transport;
 using Grpc.Core;
-using Microsoft.Extensions.Logging;
 
 namespace FederatedSharp.Grpc.Server;
 

@@ -3,8 +3,6 @@ using FederatedSharp.Clients;
 using FederatedSharp.Grpc.Diagnostics;
 using FederatedSharp.Grpc.Protocol;
 using FederatedSharp.Grpc.Streaming;
-using FederatedSharp.Parameters;
-using FederatedSharp.Serialization;
 using FederatedSharp.Transport;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using FederatedSharp.Clients;
 using FederatedSharp.Grpc.Diagnostics;
 using FederatedSharp.Grpc.Protocol;

@@ -1,8 +1,6 @@
 using FederatedSharp.Clients;
 using FederatedSharp.Parameters;
-using FederatedSharp.Simulation;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace FederatedSharp.TorchSharp.Training;

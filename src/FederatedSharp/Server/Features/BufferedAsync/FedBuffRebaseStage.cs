@@ -21,11 +21,9 @@ internal sealed class FedBuffRebaseStage(BufferedAsyncRounds driver) : UpdateSta
 
     public override IUpdateSink BeginRound(UpdateStageContext context, IUpdateSink next) => new Sink(driver, context, next);
 
-    private sealed class Sink(BufferedAsyncRounds driver, UpdateStageContext context, IUpdateSink next) : IUpdateSink
+    private sealed class Sink(BufferedAsyncRounds driver, UpdateStageContext context, IUpdateSink next) : PassThroughSink(next)
     {
-        public ConfigRecord Metrics => ConfigRecord.Empty;
-
-        public void Add(IReadOnlyList<ClientUpdate> updates)
+        public override void Add(IReadOnlyList<ClientUpdate> updates)
         {
             BufferedAsyncOptions options = driver.Options;
             var rebased = new List<ClientUpdate>(updates.Count);
@@ -42,7 +40,7 @@ internal sealed class FedBuffRebaseStage(BufferedAsyncRounds driver) : UpdateSta
                     rebased.Add(new ClientUpdate(update.ClientId, moved, options.WeightByExamples ? update.ExampleCount : 1, update.Metrics));
                 }
 
-                next.Add(rebased);
+                Next.Add(rebased);
             }
             finally
             {
@@ -53,10 +51,5 @@ internal sealed class FedBuffRebaseStage(BufferedAsyncRounds driver) : UpdateSta
             }
         }
 
-        public ModelParameters Complete() => next.Complete();
-
-        public void Dispose()
-        {
-        }
     }
 }

@@ -30,11 +30,9 @@ internal sealed class UpdateValidationFeature(UpdateValidationOptions options) :
         public override IUpdateSink BeginRound(UpdateStageContext context, IUpdateSink next) => new Sink(validator, context, next);
     }
 
-    private sealed class Sink(UpdateValidator validator, UpdateStageContext context, IUpdateSink next) : IUpdateSink
+    private sealed class Sink(UpdateValidator validator, UpdateStageContext context, IUpdateSink next) : PassThroughSink(next)
     {
-        public ConfigRecord Metrics => ConfigRecord.Empty;
-
-        public void Add(IReadOnlyList<ClientUpdate> updates)
+        public override void Add(IReadOnlyList<ClientUpdate> updates)
         {
             List<ClientUpdate>? valid = null;
             for (int i = 0; i < updates.Count; i++)
@@ -51,13 +49,7 @@ internal sealed class UpdateValidationFeature(UpdateValidationOptions options) :
                 }
             }
 
-            next.Add(valid ?? updates);
-        }
-
-        public ModelParameters Complete() => next.Complete();
-
-        public void Dispose()
-        {
+            Next.Add(valid ?? updates);
         }
     }
 }

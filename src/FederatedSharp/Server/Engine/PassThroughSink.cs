@@ -1,11 +1,10 @@
 using FederatedSharp.Aggregation;
 using FederatedSharp.Clients;
 using FederatedSharp.Parameters;
-using FederatedSharp.Server.Engine;
 
-namespace FederatedSharp.Server.Features.CentralDp;
+namespace FederatedSharp.Server.Engine;
 
-/// <summary>A stage sink that forwards to the next one unless overridden.</summary>
+/// <summary>A stage sink that forwards everything to the next one unless overridden (the built-in stages derive from it).</summary>
 internal abstract class PassThroughSink(IUpdateSink next) : IUpdateSink
 {
     protected IUpdateSink Next => next;
