@@ -2,7 +2,7 @@ using BenchmarkDotNet.Attributes;
 using FederatedSharp.Aggregation;
 using FederatedSharp.Clients;
 using FederatedSharp.Parameters;
-using FederatedSharp.Simulation;
+using FederatedSharp;
 
 /// <summary>FedAvg of N client updates of P parameters: FederatedSharp's streaming SIMD aggregator vs a naive scalar loop.</summary>
 public class FedAvgBenchmarks

@@ -1,3 +1,4 @@
+using FederatedSharp;
 using FederatedSharp.Aggregation;
 using FederatedSharp.Parameters;
 using FederatedSharp.Simulation;

@@ -1,6 +1,6 @@
 using FederatedSharp.Clients;
 using FederatedSharp.Parameters;
-using FederatedSharp.Simulation;
+using FederatedSharp;
 
 namespace CustomTransport;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.IO.Compression;
+using FederatedSharp;
 using FederatedSharp.Aggregation;
 using FederatedSharp.Clients;
 using FederatedSharp.Parameters;

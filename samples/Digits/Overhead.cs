@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FederatedSharp;
 using FederatedSharp.Aggregation;
 using FederatedSharp.Parameters;
 using FederatedSharp.Server;

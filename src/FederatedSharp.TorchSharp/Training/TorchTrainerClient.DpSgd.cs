@@ -1,5 +1,4 @@
 using FederatedSharp.Clients;
-using FederatedSharp.Simulation;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

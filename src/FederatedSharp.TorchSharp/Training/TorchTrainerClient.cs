@@ -1,7 +1,6 @@
 using FederatedSharp.Clients;
 using FederatedSharp.Parameters;
 using FederatedSharp.Serialization;
-using FederatedSharp.Simulation;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

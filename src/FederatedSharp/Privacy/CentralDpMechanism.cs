@@ -1,7 +1,6 @@
 using System.Numerics.Tensors;
 using FederatedSharp.Aggregation;
 using FederatedSharp.Clients;
-using FederatedSharp.Simulation;
 using MathNet.Numerics.Distributions;
 
 namespace FederatedSharp.Privacy;

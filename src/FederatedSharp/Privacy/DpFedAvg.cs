@@ -2,7 +2,6 @@ using System.Numerics.Tensors;
 using FederatedSharp.Aggregation;
 using FederatedSharp.Clients;
 using FederatedSharp.Parameters;
-using FederatedSharp.Simulation;
 using MathNet.Numerics.Distributions;
 
 namespace FederatedSharp.Privacy;

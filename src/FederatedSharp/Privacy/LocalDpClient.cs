@@ -1,6 +1,5 @@
 using FederatedSharp.Clients;
 using FederatedSharp.Parameters;
-using FederatedSharp.Simulation;
 using MathNet.Numerics.Distributions;
 
 namespace FederatedSharp.Privacy;

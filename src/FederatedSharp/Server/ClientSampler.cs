@@ -1,4 +1,3 @@
-using FederatedSharp.Simulation;
 
 namespace FederatedSharp.Server;
 

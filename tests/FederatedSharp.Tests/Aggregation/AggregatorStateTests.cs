@@ -2,7 +2,6 @@ using FederatedSharp.Aggregation;
 using FederatedSharp.Clients;
 using FederatedSharp.Parameters;
 using FederatedSharp.Serialization;
-using FederatedSharp.Simulation;
 using FederatedSharp.Tests.TestUtilities;
 
 namespace FederatedSharp.Tests.Aggregation;

@@ -1,7 +1,6 @@
 using FederatedSharp.Aggregation;
 using FederatedSharp.Clients;
 using FederatedSharp.Parameters;
-using FederatedSharp.Simulation;
 using FederatedSharp.Tests.TestUtilities;
 
 namespace FederatedSharp.Tests.Aggregation;

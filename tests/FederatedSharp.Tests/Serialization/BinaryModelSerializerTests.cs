@@ -140,7 +140,7 @@ public class BinaryModelSerializerTests
     [Test]
     public void Deserialize_RandomGarbage_OnlyModelFormatExceptions()
     {
-        var random = new FederatedSharp.Simulation.DeterministicRandom(99);
+        var random = new DeterministicRandom(99);
         using ModelParameters model = Model();
         byte[] valid = Serializer.SerializeToArray(model);
         for (int i = 0; i < 2000; i++)

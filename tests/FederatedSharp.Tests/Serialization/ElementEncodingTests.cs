@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using FederatedSharp.Parameters;
 using FederatedSharp.Serialization;
-using FederatedSharp.Simulation;
 using FederatedSharp.Tests.TestUtilities;
 
 namespace FederatedSharp.Tests.Serialization;

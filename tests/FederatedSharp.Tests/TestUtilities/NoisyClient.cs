@@ -1,6 +1,5 @@
 using FederatedSharp.Clients;
 using FederatedSharp.Parameters;
-using FederatedSharp.Simulation;
 
 namespace FederatedSharp.Tests.TestUtilities;
 

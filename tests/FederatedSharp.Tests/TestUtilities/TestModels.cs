@@ -1,5 +1,4 @@
 using FederatedSharp.Parameters;
-using FederatedSharp.Simulation;
 
 namespace FederatedSharp.Tests.TestUtilities;
 

@@ -1,4 +1,3 @@
-using FederatedSharp.Simulation;
 using FederatedSharp.TorchSharp.Training;
 using TorchSharp;
 

@@ -1,6 +1,5 @@
 using FederatedSharp.Clients;
 using FederatedSharp.Parameters;
-using FederatedSharp.Simulation;
 using FederatedSharp.TorchSharp.Training;
 using TorchSharp;
 using static TorchSharp.torch;

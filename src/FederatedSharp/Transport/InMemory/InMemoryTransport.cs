@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using FederatedSharp.Clients;
 using FederatedSharp.Parameters;
 using FederatedSharp.Serialization;
-using FederatedSharp.Simulation;
 
 namespace FederatedSharp.Transport.InMemory;
 

@@ -1,5 +1,4 @@
 using FederatedSharp.Aggregation.Kernels;
-using FederatedSharp.Simulation;
 using FederatedSharp.Tests.TestUtilities;
 
 namespace FederatedSharp.Tests.Aggregation.Kernels;

@@ -2,7 +2,6 @@ using FederatedSharp.Aggregation;
 using FederatedSharp.Clients;
 using FederatedSharp.Parameters;
 using FederatedSharp.Server.Engine;
-using FederatedSharp.Simulation;
 
 namespace FederatedSharp.Server.Features.BufferedAsync;
 

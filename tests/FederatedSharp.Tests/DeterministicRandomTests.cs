@@ -1,6 +1,4 @@
-using FederatedSharp.Simulation;
-
-namespace FederatedSharp.Tests.Simulation;
+namespace FederatedSharp.Tests;
 
 public class DeterministicRandomTests
 {

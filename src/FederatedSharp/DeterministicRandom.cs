@@ -1,4 +1,4 @@
-namespace FederatedSharp.Simulation;
+namespace FederatedSharp;
 
 /// <summary>
 /// A seeded xoshiro256** generator (Blackman and Vigna 2018) whose output is fixed by this library, not by the .NET
