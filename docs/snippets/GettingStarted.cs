@@ -57,10 +57,17 @@ public static class GettingStarted
     public static FederatedServer DependencyInjection(IServiceCollection services, Func<ModelParameters> createInitialModel)
     {
         // snippet: dependency-injection
-        services.AddFederatedServer(o => { o.Rounds = 15; o.Seed = 42; })
-                .UseFedProx(proximalMu: 0.01)
-                .UseInMemoryTransport((sp, transport) => transport.AddClient("a", sp.GetRequiredService<IClient>()))
-                .WithInitialParameters(sp => createInitialModel());
+        services.Configure<FederatedServerOptions>(o => { o.Rounds = 15; o.Seed = 42; });
+        services.AddFederatedServer((server, sp) =>
+        {
+            var transport = new InMemoryTransport();
+            transport.AddClient("a", sp.GetRequiredService<IClient>());
+            using ModelParameters initial = createInitialModel();
+            server.UseTransport(transport)
+                  .UseAggregator(new FedProx(proximalMu: 0.01))
+                  .WithInitialParameters(initial)                      // copied by the builder
+                  .UseCheckpointStore(new FileCheckpointStore("checkpoints"));   // every builder feature is here
+        });
         // end snippet
         using ServiceProvider provider = services.BuildServiceProvider();
         return provider.GetRequiredService<FederatedServer>();

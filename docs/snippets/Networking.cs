@@ -66,29 +66,4 @@ public static class Networking
         await runner.RunAsync(myClient, cancellationToken);  // reconnects on its own; returns when the federation ends
         // end snippet
     }
-
-    public static async Task AspNetCoreAsync(string[] args, X509Certificate2 serverCertificate, X509Certificate2 federationCa)
-    {
-        // snippet: grpc-aspnetcore
-        var builder = WebApplication.CreateBuilder(args);
-        builder.WebHost.ConfigureKestrel(k => k.ListenAnyIP(5443, listen =>
-        {
-            listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2;
-            listen.UseHttps(https => https.UseFederationHttps(serverCertificate));   // asks for client certificates
-        }));
-        builder.Services.AddFederatedSharpGrpc(o =>
-        {
-            o.ClientCertificateAuthority = federationCa;
-            o.ClientTokens["lab-42"] = Environment.GetEnvironmentVariable("LAB42_TOKEN")!;  // or bearer tokens
-            o.HeartbeatTimeout = TimeSpan.FromSeconds(30);
-            o.MaxModelBytes = 4L << 30;
-        });
-        var app = builder.Build();
-        app.MapFederatedSharp();
-        await app.StartAsync();
-        ITransport transport = app.Services.GetRequiredService<ITransport>();   // run a FederatedServer on it
-        // end snippet
-        _ = transport;
-        await app.StopAsync();
-    }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using FederatedSharp.Clients;
 using FederatedSharp.Grpc.Diagnostics;
 using FederatedSharp.Grpc.Protocol;
@@ -22,6 +23,7 @@ public sealed partial class GrpcClientRunner
         SemaphoreSlim writeLock,
         CancellationToken cancellationToken)
     {
+        using Activity? activity = GrpcInstruments.StartClientTask(KindName(task.Kind), task.Traceparent, task.Tracestate, _options.ClientId, task.Round);
         try
         {
             ConfigRecord config = ConfigConverter.FromWire(task.Config);
@@ -60,6 +62,7 @@ public sealed partial class GrpcClientRunner
                 foreach (ReadOnlyMemory<byte> slice in upload.Slices(chunkBytes))
                 {
                     await call.RequestStream.WriteAsync(new UploadMessage { Chunk = UnsafeByteOperations.UnsafeWrap(slice) }, cancellationToken).ConfigureAwait(false);
+                    GrpcInstruments.BytesSent.Add(slice.Length, GrpcInstruments.Client);
                 }
             }
 
@@ -68,15 +71,18 @@ public sealed partial class GrpcClientRunner
             {
                 await call.ResponseAsync.ConfigureAwait(false);
                 Interlocked.Increment(ref _completedTasks);
+                activity?.SetTag("federatedsharp.outcome", "ok");
             }
             catch (RpcException ex) when (ex.StatusCode is StatusCode.FailedPrecondition or StatusCode.NotFound or StatusCode.AlreadyExists or StatusCode.InvalidArgument)
             {
                 GrpcLog.ResultDiscardedByServer(_logger, task.TaskId, ex.Status.Detail);
+                activity?.SetTag("federatedsharp.outcome", "discarded");
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // Cancelled by the server or the session ended: the server has already written this task off.
+            activity?.SetTag("federatedsharp.outcome", "cancelled");
         }
         catch (RpcException) when (cancellationToken.IsCancellationRequested)
         {
@@ -84,14 +90,26 @@ public sealed partial class GrpcClientRunner
         catch (UnsupportedTaskException ex)
         {
             GrpcLog.TaskFailed(_logger, task.TaskId, task.Kind.ToString(), task.Round, ex.Message);
+            activity?.SetTag("federatedsharp.outcome", "unsupported");
             await ReportErrorAsync(session, writeLock, task.TaskId, ex.Message, cancellationToken, unsupported: true).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
             GrpcLog.TaskFailed(_logger, task.TaskId, task.Kind.ToString(), task.Round, ex.Message);
+            activity?.SetTag("federatedsharp.outcome", "exception");
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
             await ReportErrorAsync(session, writeLock, task.TaskId, $"{ex.GetType().Name}: {ex.Message}", cancellationToken).ConfigureAwait(false);
         }
     }
+
+    private static string KindName(TaskKind kind) => kind switch
+    {
+        TaskKind.Fit => "fit",
+        TaskKind.Evaluate => "evaluate",
+        TaskKind.Query => "query",
+        TaskKind.GetProperties => "properties",
+        _ => "unknown",
+    };
 
     private async Task<ModelParameters> DownloadAsync(Federation.FederationClient api, Metadata headers, TaskInstruction task, CancellationToken cancellationToken)
     {
@@ -105,11 +123,13 @@ public sealed partial class GrpcClientRunner
             async ct => await call.ResponseStream.MoveNext(ct).ConfigureAwait(false) ? call.ResponseStream.Current.Data.Memory : (ReadOnlyMemory<byte>?)null,
             task.ModelBytes,
             _options.MessageTimeout,
-            "global model");
+            "global model",
+            _time);
         ModelParameters parameters = await _options.Serializer.DeserializeAsync(stream, task.ModelBytes, cancellationToken).ConfigureAwait(false);
         try
         {
             await stream.EnsureCompleteAsync(cancellationToken).ConfigureAwait(false);
+            GrpcInstruments.BytesReceived.Add(stream.Received, GrpcInstruments.Client);
             return parameters;
         }
         catch

@@ -30,19 +30,23 @@ public sealed partial class GrpcClientRunner
 
     private readonly GrpcClientOptions _options;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
     private int _sessions;
+    private int _connected;
     private int _completedTasks;
 
     /// <summary>Creates a runner.</summary>
     /// <param name="options">Settings.</param>
     /// <param name="logger">Logger; null for none.</param>
+    /// <param name="timeProvider">The clock of reconnection backoff, heartbeats and the closing grace; null for the system clock.</param>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
-    public GrpcClientRunner(GrpcClientOptions options, ILogger<GrpcClientRunner>? logger = null)
+    public GrpcClientRunner(GrpcClientOptions options, ILogger<GrpcClientRunner>? logger = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _time = timeProvider ?? TimeProvider.System;
         State = options.State ?? new ClientState(options.ClientId);
     }
 
@@ -51,6 +55,9 @@ public sealed partial class GrpcClientRunner
 
     /// <summary>How many times this runner has registered with the server (1 + successful reconnections).</summary>
     public int Sessions => Volatile.Read(ref _sessions);
+
+    /// <summary>True while a session is registered with the server (false while connecting or reconnecting).</summary>
+    public bool IsConnected => Volatile.Read(ref _connected) == 1;
 
     /// <summary>Tasks whose result the server accepted.</summary>
     public int CompletedTasks => Volatile.Read(ref _completedTasks);
@@ -102,7 +109,7 @@ public sealed partial class GrpcClientRunner
             double backoff = Math.Min(_options.MaxReconnectDelay.TotalSeconds, _options.InitialReconnectDelay.TotalSeconds * Math.Pow(2, failures - 1));
             double delay = backoff * (0.5 + Random.Shared.NextDouble());
             GrpcLog.Reconnecting(_logger, _options.ServerAddress!.ToString(), reason, delay, failures);
-            await Task.Delay(TimeSpan.FromSeconds(delay), cancellationToken).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromSeconds(delay), _time, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -126,6 +133,7 @@ public sealed partial class GrpcClientRunner
             }
 
             Interlocked.Increment(ref _sessions);
+            Volatile.Write(ref _connected, 1);
             onRegistered();
             GrpcLog.Connected(_logger, _options.ServerAddress!.ToString(), _options.ClientId);
             int chunkBytes = Math.Min(_options.ChunkBytes, registered.ChunkBytes > 0 ? registered.ChunkBytes : _options.ChunkBytes);
@@ -165,6 +173,7 @@ public sealed partial class GrpcClientRunner
         }
         finally
         {
+            Volatile.Write(ref _connected, 0);
             await session.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(running.Values.Select(r => r.Work).Append(heartbeat)).ConfigureAwait(false);
         }
@@ -228,9 +237,9 @@ public sealed partial class GrpcClientRunner
     }
 
     /// <summary>Closes our side of the session and reads the server's end of it, so the call completes cleanly.</summary>
-    private static async Task CloseGracefullyAsync(AsyncDuplexStreamingCall<ClientMessage, ServerMessage> call, SemaphoreSlim writeLock)
+    private async Task CloseGracefullyAsync(AsyncDuplexStreamingCall<ClientMessage, ServerMessage> call, SemaphoreSlim writeLock)
     {
-        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5), _time);
         try
         {
             await writeLock.WaitAsync(grace.Token).ConfigureAwait(false);
@@ -253,10 +262,10 @@ public sealed partial class GrpcClientRunner
         }
     }
 
-    private static async Task SendHeartbeatsAsync(IClientStreamWriter<ClientMessage> session, SemaphoreSlim writeLock, TimeSpan interval, CancellationToken cancellationToken)
+    private async Task SendHeartbeatsAsync(IClientStreamWriter<ClientMessage> session, SemaphoreSlim writeLock, TimeSpan interval, CancellationToken cancellationToken)
     {
         long sequence = 0;
-        using var timer = new PeriodicTimer(interval);
+        using var timer = new PeriodicTimer(interval, _time);
         try
         {
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))

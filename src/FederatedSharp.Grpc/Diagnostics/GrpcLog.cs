@@ -36,4 +36,10 @@ internal static partial class GrpcLog
 
     [LoggerMessage(EventId = 210, Level = LogLevel.Warning, Message = "The server discarded our result for task {TaskId}: {Reason}")]
     public static partial void ResultDiscardedByServer(ILogger logger, string taskId, string reason);
+
+    [LoggerMessage(EventId = 211, Level = LogLevel.Error, Message = "The hosted federation failed.")]
+    public static partial void HostedFederationFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 212, Level = LogLevel.Error, Message = "The hosted federated client stopped.")]
+    public static partial void HostedClientFailed(ILogger logger, Exception exception);
 }

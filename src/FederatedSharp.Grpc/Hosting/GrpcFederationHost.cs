@@ -18,10 +18,12 @@ namespace FederatedSharp.Grpc.Hosting;
 public sealed class GrpcFederationHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly TimeProvider _time;
 
-    private GrpcFederationHost(WebApplication app, GrpcFederationTransport transport, Uri address)
+    private GrpcFederationHost(WebApplication app, GrpcFederationTransport transport, Uri address, TimeProvider time)
     {
         _app = app;
+        _time = time;
         Transport = transport;
         Address = address;
     }
@@ -74,13 +76,17 @@ public sealed class GrpcFederationHost : IAsyncDisposable
                 }
             });
         });
-        builder.Services.AddFederatedSharpGrpc(options.Federation);
+        options.Federation.Validate();
+        TimeProvider time = options.TimeProvider ?? TimeProvider.System;
+        builder.Services.AddSingleton(time);
+        builder.Services.AddSingleton<Microsoft.Extensions.Options.IOptionsFactory<GrpcFederationOptions>>(new InstanceOptionsFactory<GrpcFederationOptions>(options.Federation));
+        builder.Services.AddFederatedGrpcTransport();
         WebApplication app = builder.Build();
-        app.MapFederatedSharp();
+        app.MapFederatedGrpcTransport();
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         string bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var address = new Uri(bound.Replace("[::]", "localhost", StringComparison.Ordinal).Replace("0.0.0.0", IPAddress.Loopback.ToString(), StringComparison.Ordinal));
-        return new GrpcFederationHost(app, app.Services.GetRequiredService<GrpcFederationTransport>(), address);
+        return new GrpcFederationHost(app, app.Services.GetRequiredService<GrpcFederationTransport>(), address, time);
     }
 
     /// <summary>Stops the server abruptly without telling clients the federation is over (a crash, for tests).</summary>
@@ -100,7 +106,7 @@ public sealed class GrpcFederationHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Transport.DisposeAsync().ConfigureAwait(false);
-        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5), _time);
         try
         {
             await _app.StopAsync(grace.Token).ConfigureAwait(false);

@@ -19,6 +19,9 @@ public sealed class GrpcFederationHostOptions
     /// <summary>Serve HTTP/2 without TLS. Only for tests and loopback simulations; default false.</summary>
     public bool AllowInsecureHttp { get; set; }
 
+    /// <summary>The clock of the transport's heartbeats, timeouts and shutdown grace; null (default) for the system clock.</summary>
+    public TimeProvider? TimeProvider { get; set; }
+
     /// <summary>Authentication, limits and timeouts of the federation service.</summary>
     public GrpcFederationOptions Federation { get; set; } = new();
 }

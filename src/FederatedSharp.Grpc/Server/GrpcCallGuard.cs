@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace FederatedSharp.Grpc.Server;
 
 /// <summary>What every gRPC call of the federation shares: authentication, refusals (logged and counted) and read deadlines.</summary>
-internal sealed class GrpcCallGuard(GrpcFederationOptions options, ClientAuthenticator authenticator, ILogger logger)
+internal sealed class GrpcCallGuard(GrpcFederationOptions options, ClientAuthenticator authenticator, ILogger logger, TimeProvider time)
 {
     private long _refusedCalls;
 
@@ -26,8 +26,8 @@ internal sealed class GrpcCallGuard(GrpcFederationOptions options, ClientAuthent
     public async Task<T?> ReadWithTimeoutAsync<T>(IAsyncStreamReader<T> reader, string what, ServerCallContext context)
         where T : class
     {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
-        cts.CancelAfter(options.MessageTimeout);
+        using var deadline = new CancellationTokenSource(options.MessageTimeout, time);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, deadline.Token);
         try
         {
             return await reader.MoveNext(cts.Token).ConfigureAwait(false) ? reader.Current : null;
@@ -41,6 +41,7 @@ internal sealed class GrpcCallGuard(GrpcFederationOptions options, ClientAuthent
     public RpcException Refuse(ServerCallContext context, string call, StatusCode status, string reason)
     {
         Interlocked.Increment(ref _refusedCalls);
+        GrpcInstruments.RefusedCalls.Add(1, new KeyValuePair<string, object?>("rpc.method", call));
         GrpcLog.CallRefused(logger, call, context.Peer, status.ToString(), reason);
         return new RpcException(new Status(status, reason));
     }

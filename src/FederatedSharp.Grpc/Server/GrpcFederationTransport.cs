@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using FederatedSharp.Clients;
 using FederatedSharp.Grpc.Protocol;
 using FederatedSharp.Grpc.Streaming;
@@ -24,7 +25,7 @@ public sealed class GrpcFederationTransport : ITransport
     /// <summary>Creates the transport.</summary>
     /// <param name="options">Settings.</param>
     /// <param name="logger">Logger; null for none.</param>
-    /// <param name="timeProvider">Clock for heartbeats; null for the system clock.</param>
+    /// <param name="timeProvider">Clock of heartbeats, read deadlines and the shutdown grace; null for the system clock.</param>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
     public GrpcFederationTransport(GrpcFederationOptions options, ILogger<GrpcFederationTransport>? logger = null, TimeProvider? timeProvider = null)
     {
@@ -32,10 +33,11 @@ public sealed class GrpcFederationTransport : ITransport
         options.Validate();
         _options = options;
         ILogger log = (ILogger?)logger ?? NullLogger.Instance;
-        _guard = new GrpcCallGuard(options, new ClientAuthenticator(options), log);
-        _sessions = new SessionRegistry(options, log, timeProvider ?? TimeProvider.System, _guard);
+        TimeProvider time = timeProvider ?? TimeProvider.System;
+        _guard = new GrpcCallGuard(options, new ClientAuthenticator(options), log, time);
+        _sessions = new SessionRegistry(options, log, time, _guard);
         Payloads = new PayloadCache(options, _sessions, _guard);
-        Uploads = new UploadReceiver(options, log, _sessions, _guard);
+        Uploads = new UploadReceiver(options, log, _sessions, _guard, time);
     }
 
     /// <summary>The sessions, for the service's session call.</summary>
@@ -125,6 +127,8 @@ public sealed class GrpcFederationTransport : ITransport
                     Config = ConfigConverter.ToWire(config),
                     ModelBytes = payload?.Length ?? 0,
                     QueryName = queryName,
+                    Traceparent = Activity.Current?.Id ?? "",
+                    Tracestate = Activity.Current?.TraceStateString ?? "",
                 },
             });
             using CancellationTokenRegistration registration = cancellationToken.Register(() =>

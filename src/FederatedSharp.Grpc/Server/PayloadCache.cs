@@ -1,3 +1,4 @@
+using FederatedSharp.Grpc.Diagnostics;
 using FederatedSharp.Grpc.Protocol;
 using FederatedSharp.Grpc.Streaming;
 using FederatedSharp.Parameters;
@@ -67,6 +68,7 @@ internal sealed class PayloadCache(GrpcFederationOptions options, SessionRegistr
         {
             await responses.WriteAsync(new ModelChunk { Data = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(slice) }, linked.Token).ConfigureAwait(false);
             Interlocked.Add(ref _bytesSent, slice.Length);
+            GrpcInstruments.BytesSent.Add(slice.Length, GrpcInstruments.Server);
         }
     }
 }

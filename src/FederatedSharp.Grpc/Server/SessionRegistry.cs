@@ -157,6 +157,7 @@ internal sealed class SessionRegistry
                 },
             });
             _sessions[clientId] = session;
+            GrpcInstruments.ConnectedClients.Add(1);
         }
 
         Waiters.Notify();
@@ -302,6 +303,7 @@ internal sealed class SessionRegistry
             if (_sessions.TryGetValue(session.ClientId, out ClientSession? current) && ReferenceEquals(current, session))
             {
                 _sessions.TryRemove(session.ClientId, out _);
+                GrpcInstruments.ConnectedClients.Add(-1);
             }
         }
 

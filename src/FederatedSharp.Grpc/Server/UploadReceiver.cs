@@ -16,7 +16,7 @@ namespace FederatedSharp.Grpc.Server;
 /// <see cref="GrpcFederationOptions.MaxConcurrentUploads"/> received updates exist at once: a slot is held until the
 /// server disposes the update.
 /// </summary>
-internal sealed class UploadReceiver(GrpcFederationOptions options, ILogger logger, SessionRegistry sessions, GrpcCallGuard guard)
+internal sealed class UploadReceiver(GrpcFederationOptions options, ILogger logger, SessionRegistry sessions, GrpcCallGuard guard, TimeProvider time)
 {
     private readonly SemaphoreSlim _uploads = new(options.MaxConcurrentUploads, options.MaxConcurrentUploads);
     private long _bytesReceived;
@@ -122,7 +122,8 @@ internal sealed class UploadReceiver(GrpcFederationOptions options, ILogger logg
                     : (ReadOnlyMemory<byte>?)null,
                 header.ModelBytes,
                 options.MessageTimeout,
-                "uploaded model");
+                "uploaded model",
+                time);
             ModelParameters parameters = await options.Serializer.DeserializeAsync(stream, header.ModelBytes, linked.Token).ConfigureAwait(false);
             try
             {
@@ -135,6 +136,7 @@ internal sealed class UploadReceiver(GrpcFederationOptions options, ILogger logg
             }
 
             Interlocked.Add(ref _bytesReceived, stream.Received);
+            GrpcInstruments.BytesReceived.Add(stream.Received, GrpcInstruments.Server);
             var result = new FitResult(parameters, header.ExampleCount, metrics);
             result.AttachLease(() => _uploads.Release());
             handedOver = true;

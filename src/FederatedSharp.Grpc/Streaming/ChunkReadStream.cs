@@ -10,15 +10,17 @@ internal sealed class ChunkReadStream : Stream
     private readonly Func<CancellationToken, Task<ReadOnlyMemory<byte>?>> _next;
     private readonly long _expected;
     private readonly TimeSpan _chunkTimeout;
+    private readonly TimeProvider _time;
     private readonly string _what;
     private ReadOnlyMemory<byte> _current;
     private bool _ended;
 
-    public ChunkReadStream(Func<CancellationToken, Task<ReadOnlyMemory<byte>?>> next, long expectedBytes, TimeSpan chunkTimeout, string what)
+    public ChunkReadStream(Func<CancellationToken, Task<ReadOnlyMemory<byte>?>> next, long expectedBytes, TimeSpan chunkTimeout, string what, TimeProvider time)
     {
         _next = next;
         _expected = expectedBytes;
         _chunkTimeout = chunkTimeout;
+        _time = time;
         _what = what;
     }
 
@@ -75,8 +77,8 @@ internal sealed class ChunkReadStream : Stream
 
     private async Task<bool> MoveNextAsync(CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_chunkTimeout);
+        using var deadline = new CancellationTokenSource(_chunkTimeout, _time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         ReadOnlyMemory<byte>? chunk;
         try
         {

@@ -1,23 +1,16 @@
-using System.Diagnostics;
-using System.Diagnostics.Metrics;
-
 namespace FederatedSharp.Diagnostics;
 
-/// <summary>The library's <see cref="Meter"/> and <see cref="ActivitySource"/>, both named <c>FederatedSharp</c>.</summary>
+/// <summary>
+/// The name of the package's <see cref="System.Diagnostics.Metrics.Meter"/> and <see cref="System.Diagnostics.ActivitySource"/>,
+/// for <c>AddMeter</c>/<c>AddSource</c> in OpenTelemetry (the instances themselves stay internal). Spans:
+/// <c>federatedsharp.round</c> per round and <c>federatedsharp.client.call</c> per client task, its child, tagged with
+/// <c>federatedsharp.client.id</c>, <c>federatedsharp.phase</c> and <c>federatedsharp.outcome</c>. Instruments:
+/// <c>federatedsharp.server.rounds</c>, <c>federatedsharp.server.round.duration</c> (s),
+/// <c>federatedsharp.client.call.duration</c> (s, by phase and outcome), <c>federatedsharp.server.client_failures</c>,
+/// <c>federatedsharp.server.updates.rejected</c> (by stage) and <c>federatedsharp.server.aggregation.duration</c> (s).
+/// </summary>
 public static class FederatedSharpTelemetry
 {
-    /// <summary>The name of the meter and the activity source.</summary>
+    /// <summary>The name of the meter and the activity source: <c>FederatedSharp</c>.</summary>
     public const string Name = "FederatedSharp";
-
-    /// <summary>Traces rounds (<c>federatedsharp.round</c>) and client calls.</summary>
-    public static ActivitySource ActivitySource { get; } = new(Name, typeof(FederatedSharpTelemetry).Assembly.GetName().Version?.ToString());
-
-    /// <summary>Rounds, client failures and round durations.</summary>
-    public static Meter Meter { get; } = new(Name, typeof(FederatedSharpTelemetry).Assembly.GetName().Version?.ToString());
-
-    internal static Counter<long> Rounds { get; } = Meter.CreateCounter<long>("federatedsharp.server.rounds", "{round}", "Rounds run, tagged by outcome.");
-
-    internal static Counter<long> ClientFailures { get; } = Meter.CreateCounter<long>("federatedsharp.server.client_failures", "{failure}", "Client calls that failed, timed out or were rejected.");
-
-    internal static Histogram<double> RoundDuration { get; } = Meter.CreateHistogram<double>("federatedsharp.server.round.duration", "s", "Wall time of a round.");
 }

@@ -61,4 +61,7 @@ public sealed class UpdateValidationOptions
 
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(RateLimitRounds, nameof(RateLimitRounds));
     }
+
+    /// <summary>A copy (every setting is a value).</summary>
+    internal UpdateValidationOptions Clone() => (UpdateValidationOptions)MemberwiseClone();
 }

@@ -21,7 +21,7 @@ namespace FederatedSharp.Server;
 /// </summary>
 public sealed class FederatedServerBuilder
 {
-    private readonly FederatedServerOptions _options = new();
+    private FederatedServerOptions _options = new();
     private ITransport? _transport;
     private IAggregator? _aggregator;
     private ModelParameters? _initialParameters;
@@ -51,12 +51,27 @@ public sealed class FederatedServerBuilder
         return this;
     }
 
-    /// <summary>Sets the initial global model. The server copies it; the caller keeps ownership.</summary>
+    /// <summary>Sets the strategy called <paramref name="name"/> (see <see cref="Aggregators.Names"/>), for example from configuration.</summary>
+    /// <param name="name">The strategy's name, for example <c>fedadam</c>.</param>
+    /// <param name="hyperparameters">Hyperparameters by Flower's names; null for the defaults.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentException">No strategy has that name, or a hyperparameter is invalid.</exception>
+    public FederatedServerBuilder UseAggregator(string name, ConfigRecord? hyperparameters = null) =>
+        UseAggregator(Aggregators.Create(name, hyperparameters));
+
+    /// <summary>
+    /// Sets the initial global model. The builder copies it at once, so the caller keeps ownership and may dispose it
+    /// right after this call (as a DI callback that creates the model does); each built server gets its own copy.
+    /// </summary>
     /// <param name="parameters">The initial parameters.</param>
     /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="parameters"/> is null.</exception>
     public FederatedServerBuilder WithInitialParameters(ModelParameters parameters)
     {
-        _initialParameters = parameters ?? throw new ArgumentNullException(nameof(parameters));
+        ArgumentNullException.ThrowIfNull(parameters);
+        ModelParameters copy = parameters.Clone();
+        _initialParameters?.Dispose();
+        _initialParameters = copy;
         return this;
     }
 
@@ -67,6 +82,20 @@ public sealed class FederatedServerBuilder
     {
         ArgumentNullException.ThrowIfNull(configure);
         configure(_options);
+        return this;
+    }
+
+    /// <summary>
+    /// Starts from a copy of <paramref name="options"/> (for example options bound from configuration), replacing
+    /// what <see cref="Configure"/> set so far; later <see cref="Configure"/> calls edit the copy.
+    /// </summary>
+    /// <param name="options">The options to start from; the builder copies them, the caller keeps ownership.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+    public FederatedServerBuilder UseOptions(FederatedServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Clone();
         return this;
     }
 
@@ -167,7 +196,7 @@ public sealed class FederatedServerBuilder
 
         _options.Validate();
         _metrics.Validate();
-        FederatedServerOptions options = CopyOptions(_options);
+        FederatedServerOptions options = _options.Clone();
         ILogger logger = _loggerFactory.CreateLogger<FederatedServer>();
 
         // Every server traces rounds, validates updates and counts client failures (quarantine when configured); then the
@@ -222,12 +251,5 @@ public sealed class FederatedServerBuilder
         }
 
         return System.IO.Hashing.XxHash64.HashToUInt64(System.Text.Encoding.UTF8.GetBytes(text));
-    }
-
-    private static FederatedServerOptions CopyOptions(FederatedServerOptions o)
-    {
-        var copy = new FederatedServerOptions();
-        o.CopyTo(copy);
-        return copy;
     }
 }

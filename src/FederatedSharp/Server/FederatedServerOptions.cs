@@ -127,38 +127,15 @@ public sealed class FederatedServerOptions
         Validation.Validate();
     }
 
-    /// <summary>Copies every setting into <paramref name="target"/> (the validation options are copied too, not shared).</summary>
-    internal void CopyTo(FederatedServerOptions target)
+    /// <summary>
+    /// A deep copy: every value setting is copied by <see cref="object.MemberwiseClone"/> (so a setting added later is
+    /// never forgotten) and the validation options are cloned, not shared.
+    /// </summary>
+    internal FederatedServerOptions Clone()
     {
-        target.Rounds = Rounds;
-        target.MinAvailableClients = MinAvailableClients;
-        target.FractionFit = FractionFit;
-        target.MinFitClients = MinFitClients;
-        target.FractionEvaluate = FractionEvaluate;
-        target.MinEvaluateClients = MinEvaluateClients;
-        target.FitTimeout = FitTimeout;
-        target.EvaluateTimeout = EvaluateTimeout;
-        target.Seed = Seed;
-        target.DeterministicAggregationOrder = DeterministicAggregationOrder;
-        target.ProceedAfterResults = ProceedAfterResults;
-        target.ProceedAfterFraction = ProceedAfterFraction;
-        target.QuarantineAfterFailures = QuarantineAfterFailures;
-        target.QuarantineRounds = QuarantineRounds;
-        target.MaxConsecutiveFailedRounds = MaxConsecutiveFailedRounds;
-        target.MaxFailedRoundFraction = MaxFailedRoundFraction;
-        target.ClientRetries = ClientRetries;
-        target.QueryTimeout = QueryTimeout;
-        target.Validation = new UpdateValidationOptions
-        {
-            RequireFinite = Validation.RequireFinite,
-            MaxUpdateNorm = Validation.MaxUpdateNorm,
-            MaxExampleCount = Validation.MaxExampleCount,
-            MaxUpdateNormToMedian = Validation.MaxUpdateNormToMedian,
-            RelativeNormWindow = Validation.RelativeNormWindow,
-            RelativeNormMinimumHistory = Validation.RelativeNormMinimumHistory,
-            MaxUpdatesPerClient = Validation.MaxUpdatesPerClient,
-            RateLimitRounds = Validation.RateLimitRounds,
-        };
+        var copy = (FederatedServerOptions)MemberwiseClone();
+        copy.Validation = Validation.Clone();
+        return copy;
     }
 
     private static void CheckTimeout(TimeSpan timeout, string name)

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using FederatedSharp.Grpc.Streaming;
 using FederatedSharp.Parameters;
 using FederatedSharp.Serialization;
@@ -22,7 +23,7 @@ public class ChunkedPayloadTests
     private static ChunkReadStream Reader(ChunkedPayload payload, int sliceBytes, long? announced = null)
     {
         IEnumerator<ReadOnlyMemory<byte>> slices = payload.Slices(sliceBytes).GetEnumerator();
-        return new ChunkReadStream(_ => Task.FromResult(slices.MoveNext() ? (ReadOnlyMemory<byte>?)slices.Current : null), announced ?? payload.Length, TimeSpan.FromSeconds(5), "test model");
+        return new ChunkReadStream(_ => Task.FromResult(slices.MoveNext() ? (ReadOnlyMemory<byte>?)slices.Current : null), announced ?? payload.Length, TimeSpan.FromSeconds(5), "test model", TimeProvider.System);
     }
 
     [TestCase(0, 1024)]
@@ -83,9 +84,26 @@ public class ChunkedPayloadTests
     [Test]
     public async Task ReadAsync_NoChunkWithinTimeout_ThrowsTimeout()
     {
-        var stream = new ChunkReadStream(async ct => { await Task.Delay(Timeout.Infinite, ct); return null; }, 10, TimeSpan.FromMilliseconds(50), "test model");
+        var clock = new FakeTimeProvider();
+        var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var stream = new ChunkReadStream(
+            async ct =>
+            {
+                waiting.TrySetResult();
+                await Task.Delay(Timeout.Infinite, ct);
+                return null;
+            },
+            10,
+            TimeSpan.FromSeconds(60),
+            "test model",
+            clock);
 
-        var ex = await Assert.ThrowsAsync<TimeoutException>(async () => await stream.ReadExactlyAsync(new byte[4]));
+        Task read = stream.ReadExactlyAsync(new byte[4]).AsTask();
+        await waiting.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        clock.Advance(TimeSpan.FromSeconds(59));
+        Assert.That(read.IsCompleted, Is.False, "the read waits until the chunk deadline");
+        clock.Advance(TimeSpan.FromSeconds(1));
+        var ex = await Assert.ThrowsAsync<TimeoutException>(async () => await read.WaitAsync(TimeSpan.FromSeconds(30)));
 
         Assert.That(ex!.Message, Does.Contain("No chunk of the test model"));
     }

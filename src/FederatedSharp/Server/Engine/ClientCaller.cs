@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using FederatedSharp.Clients;
 using FederatedSharp.Diagnostics;
 using FederatedSharp.Transport;
@@ -32,7 +33,7 @@ internal sealed class ClientCaller
     {
         for (int attempt = 0; ; attempt++)
         {
-            ClientOutcome<T> outcome = await CallOnceAsync(clientId, phase, round, timeout, call, roundToken).ConfigureAwait(false);
+            ClientOutcome<T> outcome = await TracedCallAsync(clientId, phase, round, attempt, timeout, call, roundToken).ConfigureAwait(false);
             if (outcome.Failure is not { Kind: ClientFailureKind.Exception } || attempt >= _retries || roundToken.IsCancellationRequested)
             {
                 return outcome;
@@ -50,7 +51,7 @@ internal sealed class ClientCaller
             failures.Add(failure);
         }
 
-        FederatedSharpTelemetry.ClientFailures.Add(1, new KeyValuePair<string, object?>("kind", failure.Kind.ToString()));
+        Instruments.ClientFailures.Add(1, new KeyValuePair<string, object?>("federatedsharp.failure.kind", failure.Kind.ToString()));
         Log.ClientFailed(_logger, round, failure.Phase.ToString(), failure.ClientId, failure.Kind.ToString(), failure.Reason);
     }
 
@@ -72,6 +73,47 @@ internal sealed class ClientCaller
                 TaskScheduler.Default);
         }
     }
+
+    /// <summary>One attempt in its own <c>federatedsharp.client.call</c> span (a child of the round's), timed on the injected clock.</summary>
+    private async Task<ClientOutcome<T>> TracedCallAsync<T>(
+        string clientId, RoundPhase phase, int round, int attempt, TimeSpan timeout, Func<IClientConnection, CancellationToken, Task<T>> call, CancellationToken roundToken)
+    {
+        string phaseName = PhaseName(phase);
+        using Activity? activity = Instruments.ActivitySource.StartActivity("federatedsharp.client.call", ActivityKind.Client);
+        activity?.SetTag(Instruments.ClientIdTag, clientId);
+        activity?.SetTag(Instruments.PhaseTag, phaseName);
+        activity?.SetTag(Instruments.RoundTag, round);
+        if (attempt > 0)
+        {
+            activity?.SetTag("federatedsharp.attempt", attempt + 1);
+        }
+
+        long started = _timeProvider.GetTimestamp();
+        ClientOutcome<T> outcome = await CallOnceAsync(clientId, phase, round, timeout, call, roundToken).ConfigureAwait(false);
+        string outcomeName = outcome.Failure is null ? "ok" : outcome.Failure.Kind.ToString().ToLowerInvariant();
+        Instruments.ClientCallDuration.Record(
+            _timeProvider.GetElapsedTime(started).TotalSeconds,
+            new KeyValuePair<string, object?>(Instruments.PhaseTag, phaseName),
+            new KeyValuePair<string, object?>(Instruments.OutcomeTag, outcomeName));
+        if (activity is not null)
+        {
+            activity.SetTag(Instruments.OutcomeTag, outcomeName);
+            if (outcome.Failure is { } failure)
+            {
+                activity.SetStatus(ActivityStatusCode.Error, failure.Reason);
+            }
+        }
+
+        return outcome;
+    }
+
+    private static string PhaseName(RoundPhase phase) => phase switch
+    {
+        RoundPhase.Fit => "fit",
+        RoundPhase.Evaluate => "evaluate",
+        RoundPhase.Query => "query",
+        _ => phase.ToString(),
+    };
 
     private async Task<ClientOutcome<T>> CallOnceAsync<T>(
         string clientId, RoundPhase phase, int round, TimeSpan timeout, Func<IClientConnection, CancellationToken, Task<T>> call, CancellationToken roundToken)

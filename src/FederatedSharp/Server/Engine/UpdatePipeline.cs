@@ -1,5 +1,6 @@
 using FederatedSharp.Aggregation;
 using FederatedSharp.Clients;
+using FederatedSharp.Diagnostics;
 using FederatedSharp.Parameters;
 
 namespace FederatedSharp.Server.Engine;
@@ -14,19 +15,25 @@ internal sealed class UpdatePipeline : IDisposable
     private readonly HashSet<string> _rejected = new(StringComparer.Ordinal);
     private readonly IUpdateSink _head;
     private readonly StrategySink _strategy;
+    private readonly TimeProvider _time;
     private int _entered;
 
-    public UpdatePipeline(IReadOnlyList<UpdateStage> stages, IAggregator aggregator, ModelParameters global, AggregationContext aggregation, Action<string, string> reject)
+    public UpdatePipeline(IReadOnlyList<UpdateStage> stages, IAggregator aggregator, ModelParameters global, AggregationContext aggregation, TimeProvider time, Action<string, string> reject)
     {
-        var context = new UpdateStageContext(aggregation.Round, global, aggregation.SampledClients, aggregation.AvailableClients, aggregator, (id, reason) =>
+        _time = time;
+
+        // Each stage gets a context of its own, so a rejection is counted under the stage that made it.
+        UpdateStageContext Context(string stage) => new(aggregation.Round, global, aggregation.SampledClients, aggregation.AvailableClients, aggregator, (id, reason) =>
         {
             lock (_rejected)
             {
                 _rejected.Add(id);
             }
 
+            Instruments.RejectedUpdates.Add(1, new KeyValuePair<string, object?>(Instruments.StageTag, stage));
             reject(id, reason);
         });
+        UpdateStageContext context = Context("strategy");
         _strategy = new StrategySink(aggregator.BeginRound(global, aggregation), context);
         IUpdateSink next = _strategy;
         _sinks.Add(next);
@@ -34,7 +41,7 @@ internal sealed class UpdatePipeline : IDisposable
         {
             for (int i = stages.Count - 1; i >= 0; i--)
             {
-                next = stages[i].BeginRound(context, next);
+                next = stages[i].BeginRound(Context(stages[i].Name), next);
                 _sinks.Add(next);
             }
         }
@@ -79,7 +86,14 @@ internal sealed class UpdatePipeline : IDisposable
         _head.Add(updates);
     }
 
-    public ModelParameters Complete() => _head.Complete();
+    /// <summary>The round's final pass through every stage and the strategy, timed as <c>federatedsharp.server.aggregation.duration</c>.</summary>
+    public ModelParameters Complete()
+    {
+        long started = _time.GetTimestamp();
+        ModelParameters result = _head.Complete();
+        Instruments.AggregationDuration.Record(_time.GetElapsedTime(started).TotalSeconds);
+        return result;
+    }
 
     /// <summary>The strategy's and every stage's metrics, merged (later stages' keys win on a clash).</summary>
     public ConfigRecord Metrics

@@ -21,7 +21,7 @@ internal sealed class SynchronousRounds : RoundDriver
         var failures = new List<ClientFailure>();
         var results = new List<ClientFitMetrics>();
         ModelParameters global = context.Global;
-        using var pipeline = new UpdatePipeline(services.Stages, services.Aggregator, global, new AggregationContext(round, fitClients.Count, connected),
+        using var pipeline = new UpdatePipeline(services.Stages, services.Aggregator, global, new AggregationContext(round, fitClients.Count, connected), services.TimeProvider,
             (id, reason) => services.Caller.Record(failures, round, new ClientFailure(id, RoundPhase.Fit, ClientFailureKind.Rejected, reason)));
         using (var roundCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {

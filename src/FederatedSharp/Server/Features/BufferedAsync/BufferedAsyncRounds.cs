@@ -43,7 +43,7 @@ internal sealed class BufferedAsyncRounds(BufferedAsyncOptions options) : RoundD
         var failures = new List<ClientFailure>();
         var results = new List<ClientFitMetrics>();
         var finished = new List<string>();
-        using var pipeline = new UpdatePipeline(services.Stages, services.Aggregator, context.Global, new AggregationContext(round, options.BufferSize, services.Transport.GetAvailableClients().Count),
+        using var pipeline = new UpdatePipeline(services.Stages, services.Aggregator, context.Global, new AggregationContext(round, options.BufferSize, services.Transport.GetAvailableClients().Count), services.TimeProvider,
             (id, reason) => services.Caller.Record(failures, round, new ClientFailure(id, RoundPhase.Fit, ClientFailureKind.Rejected, reason)));
         RedispatchRestored(services);
         while (pipeline.Accepted < options.BufferSize)

@@ -8,7 +8,7 @@ namespace FederatedSharp.Server.Features.Telemetry;
 /// Traces and counts rounds: a <c>federatedsharp.round</c> activity (tagged with the round and its outcome) spans each
 /// round's phases and hooks, and the <c>federatedsharp.server.rounds</c> counter and
 /// <c>federatedsharp.server.round.duration</c> histogram record every round, on the <see cref="FederatedSharpTelemetry"/>
-/// source and meter. Every server has it (nothing is recorded unless a listener, such as OpenTelemetry, subscribes).
+/// source and meter; the client caller adds a span per client task beneath it. Every server has it (nothing is recorded unless a listener, such as OpenTelemetry, subscribes).
 /// </summary>
 internal sealed class TelemetryFeature : FederationFeature
 {
@@ -18,16 +18,16 @@ internal sealed class TelemetryFeature : FederationFeature
 
     public override IDisposable? OnRoundStarting(FederationContext context, int round)
     {
-        Activity? activity = FederatedSharpTelemetry.ActivitySource.StartActivity("federatedsharp.round");
-        activity?.SetTag("federatedsharp.round", round);
+        Activity? activity = Instruments.ActivitySource.StartActivity("federatedsharp.round");
+        activity?.SetTag(Instruments.RoundTag, round);
         return activity;
     }
 
     public override ValueTask OnRoundCompletedAsync(FederationContext context, RoundRecord record, CancellationToken cancellationToken)
     {
-        FederatedSharpTelemetry.Rounds.Add(1, new KeyValuePair<string, object?>("outcome", record.Succeeded ? "succeeded" : "failed"));
-        FederatedSharpTelemetry.RoundDuration.Record(record.Duration.TotalSeconds);
-        Activity.Current?.SetTag("federatedsharp.round.succeeded", record.Succeeded);
+        Instruments.Rounds.Add(1, new KeyValuePair<string, object?>(Instruments.OutcomeTag, record.Succeeded ? "succeeded" : "failed"));
+        Instruments.RoundDuration.Record(record.Duration.TotalSeconds);
+        Activity.Current?.SetTag(Instruments.OutcomeTag, record.Succeeded ? "succeeded" : "failed");
         return default;
     }
 }
