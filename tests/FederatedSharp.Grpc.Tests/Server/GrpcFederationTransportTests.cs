@@ -63,8 +63,11 @@ public class GrpcFederationTransportTests
             Assert.That(actual.History.Rounds.Select(r => r.DistributedLoss), Is.EqualTo(expected.History.Rounds.Select(r => r.DistributedLoss)));
             Assert.That(actual.History.Rounds.Select(r => r.FitMetrics.GetDouble("train_loss", double.NaN)), Is.EqualTo(expected.History.Rounds.Select(r => r.FitMetrics.GetDouble("train_loss", double.NaN))));
             Assert.That(actual.History.Rounds.All(r => r.Succeeded && r.Failures.Count == 0), Is.True);
-            Assert.That(sent, Is.GreaterThan(0));
-            Assert.That(received, Is.GreaterThan(0));
+            // Every round each of the 3 clients downloads the model twice (fit, evaluate) and uploads one update, all
+            // of the same serialized size: the counters count each of those bytes once.
+            long model = Serialization.BinaryModelSerializer.GetSerializedLength(initial);
+            Assert.That(sent, Is.EqualTo(5 * 6 * model), "bytes sent");
+            Assert.That(received, Is.EqualTo(5 * 3 * model), "bytes received");
         });
     }
 
