@@ -1,7 +1,7 @@
 namespace FederatedSharp.Grpc;
 
 /// <summary>Facts about the wire protocol defined in <c>Protos/federation.proto</c>.</summary>
-public static class GrpcProtocol
+internal static class GrpcProtocol
 {
     /// <summary>The protocol version this package speaks; a server refuses clients of another version.</summary>
     public const uint Version = 1;

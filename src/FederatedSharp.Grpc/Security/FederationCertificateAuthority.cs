@@ -14,8 +14,9 @@ public sealed class FederationCertificateAuthority : IDisposable
     private const string ServerAuthOid = "1.3.6.1.5.5.7.3.1";
     private const string ClientAuthOid = "1.3.6.1.5.5.7.3.2";
     private readonly X509Certificate2 _certificate;
+    private readonly TimeProvider _time;
 
-    private FederationCertificateAuthority(X509Certificate2 certificate)
+    private FederationCertificateAuthority(X509Certificate2 certificate, TimeProvider? time)
     {
         if (!certificate.HasPrivateKey)
         {
@@ -23,6 +24,7 @@ public sealed class FederationCertificateAuthority : IDisposable
         }
 
         _certificate = certificate;
+        _time = time ?? TimeProvider.System;
     }
 
     /// <summary>The CA certificate with its private key.</summary>
@@ -31,8 +33,9 @@ public sealed class FederationCertificateAuthority : IDisposable
     /// <summary>Creates a new self-signed federation CA.</summary>
     /// <param name="name">The CA's common name, e.g. "Heart Disease federation CA".</param>
     /// <param name="validity">How long it is valid; null for 5 years.</param>
+    /// <param name="timeProvider">The clock certificates are dated by (the CA's and those it issues); null for the system clock.</param>
     /// <returns>The CA.</returns>
-    public static FederationCertificateAuthority Create(string name, TimeSpan? validity = null)
+    public static FederationCertificateAuthority Create(string name, TimeSpan? validity = null, TimeProvider? timeProvider = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         using ECDsa key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -40,17 +43,18 @@ public sealed class FederationCertificateAuthority : IDisposable
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign | X509KeyUsageFlags.DigitalSignature, true));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
-        DateTimeOffset now = DateTimeOffset.UtcNow;
+        DateTimeOffset now = (timeProvider ?? TimeProvider.System).GetUtcNow();
         using X509Certificate2 created = request.CreateSelfSigned(now.AddMinutes(-5), now.Add(validity ?? TimeSpan.FromDays(5 * 365)));
-        return new FederationCertificateAuthority(Reload(created));
+        return new FederationCertificateAuthority(Reload(created), timeProvider);
     }
 
     /// <summary>Loads a CA from PEM files (certificate and private key).</summary>
     /// <param name="certificatePemPath">The CA certificate.</param>
     /// <param name="keyPemPath">The CA private key.</param>
+    /// <param name="timeProvider">The clock issued certificates are dated by; null for the system clock.</param>
     /// <returns>The CA.</returns>
-    public static FederationCertificateAuthority Load(string certificatePemPath, string keyPemPath) =>
-        new(FederationCertificates.LoadPem(certificatePemPath, keyPemPath));
+    public static FederationCertificateAuthority Load(string certificatePemPath, string keyPemPath, TimeProvider? timeProvider = null) =>
+        new(FederationCertificates.LoadPem(certificatePemPath, keyPemPath), timeProvider);
 
     /// <summary>Issues the server's TLS certificate.</summary>
     /// <param name="dnsNames">Host names clients use to reach the server; "localhost" is always included.</param>
@@ -107,7 +111,7 @@ public sealed class FederationCertificateAuthority : IDisposable
         request.CertificateExtensions.Add(names.Build());
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(_certificate, true, false));
-        DateTimeOffset now = DateTimeOffset.UtcNow;
+        DateTimeOffset now = _time.GetUtcNow();
         DateTimeOffset notAfter = now.Add(validity) < _certificate.NotAfter ? now.Add(validity) : new DateTimeOffset(_certificate.NotAfter.ToUniversalTime());
         byte[] serial = new byte[16];
         RandomNumberGenerator.Fill(serial);

@@ -13,7 +13,7 @@ namespace FederatedSharp.TorchSharp.Build;
 #endif
 
 /// <summary>Outcome of <see cref="ElfVersionNeedPatcher.MarkVersionNeedWeak(byte[], string, string)"/>.</summary>
-public enum ElfPatchOutcome
+internal enum ElfPatchOutcome
 {
     /// <summary>The version need was found and its <c>VER_FLG_WEAK</c> bit was set.</summary>
     Patched,
@@ -35,7 +35,7 @@ public enum ElfPatchOutcome
 /// <c>GLIBCXX_3.4.32</c> (only for the unused symbol <c>_ZSt21ios_base_library_initv</c>); Debian 12, Ubuntu 22.04
 /// and RHEL 9 ship an older libstdc++ and refuse to load it. Marking that need weak is the whole fix.
 /// </remarks>
-public static class ElfVersionNeedPatcher
+internal static class ElfVersionNeedPatcher
 {
     /// <summary>The library file whose version need TorchSharp's shim cannot satisfy on older distributions.</summary>
     public const string LibStdCxxFile = "libstdc++.so.6";

@@ -3,7 +3,7 @@ using FederatedSharp.Clients;
 namespace FederatedSharp.Aggregation;
 
 /// <summary>Aggregation of client metrics.</summary>
-public static class MetricsAggregation
+internal static class MetricsAggregation
 {
     /// <summary>
     /// The example-weighted mean of every numeric metric: for each key, <c>sum(n_k m_k) / sum(n_k)</c> over the clients

@@ -12,7 +12,7 @@ namespace FederatedSharp.Privacy;
 /// accepted updates, and a per-client rate limit. A rejected update is never aggregated. The relative bound and the
 /// rate limit keep state: validate updates in a deterministic order (the server does) for reproducible decisions.
 /// </summary>
-public sealed class UpdateValidator
+internal sealed class UpdateValidator
 {
     private readonly UpdateValidationOptions _options;
     private readonly Queue<double> _recentNorms = new();

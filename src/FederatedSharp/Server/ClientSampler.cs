@@ -5,7 +5,7 @@ namespace FederatedSharp.Server;
 /// Seeded client sampling. The sample of round r is a pure function of (seed, r, phase, the sorted available ids),
 /// so a resumed or replayed federation samples exactly the same clients.
 /// </summary>
-public static class ClientSampler
+internal static class ClientSampler
 {
     /// <summary>How many clients a round asks: <c>max(floor(fraction x available), minimum)</c>, at most the number available (Flower's rule).</summary>
     /// <param name="available">Clients available.</param>

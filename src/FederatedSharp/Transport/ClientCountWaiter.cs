@@ -5,7 +5,7 @@ namespace FederatedSharp.Transport;
 /// number of connected clients reaches their minimum. Call <see cref="Notify"/> whenever a client connects and
 /// <see cref="Fail"/> when the transport is disposed.
 /// </summary>
-public sealed class ClientCountWaiter
+internal sealed class ClientCountWaiter
 {
     private readonly Func<int> _count;
     private readonly object _gate = new();

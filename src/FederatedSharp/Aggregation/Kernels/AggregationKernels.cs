@@ -10,7 +10,7 @@ namespace FederatedSharp.Aggregation.Kernels;
 /// Blocks are disjoint and every element's arithmetic is the same whatever the split, so results do not depend on
 /// the number of threads.
 /// </summary>
-public static class AggregationKernels
+internal static class AggregationKernels
 {
     /// <summary>Elements per parallel block (256 KiB of floats: fits L2 with the matching input block).</summary>
     public const int BlockLength = 64 * 1024;

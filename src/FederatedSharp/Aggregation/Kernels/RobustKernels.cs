@@ -7,7 +7,7 @@ namespace FederatedSharp.Aggregation.Kernels;
 /// (O(P N log N)); pairwise distances use <see cref="TensorPrimitives.Distance(ReadOnlySpan{float}, ReadOnlySpan{float})"/>
 /// per block, summed in double (O(P N^2)).
 /// </summary>
-public static class RobustKernels
+internal static class RobustKernels
 {
     /// <summary>Coordinate-wise median (mean of the two middle values for even N).</summary>
     /// <param name="inputs">N inputs of equal length.</param>

@@ -7,7 +7,7 @@ using FederatedSharp.Parameters;
 namespace FederatedSharp.Server.Audit;
 
 /// <summary>A SHA-256 fingerprint of a model: tensor names and shapes, then the float32 values (little-endian).</summary>
-public static class ModelHash
+internal static class ModelHash
 {
     /// <summary>Computes the fingerprint.</summary>
     /// <param name="parameters">The model.</param>
