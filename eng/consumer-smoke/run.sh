@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Packs FederatedSharp with a unique CI version, builds a consumer project from those packages, and checks that
 # (1) the consumer's build applies the TorchSharp native fix when this system needs it and TorchSharp then runs, and
-# (2) FederatedSharpPatchLibTorchSharp=false switches the fix off, and (3) the packaged gRPC transport serves a fit. Prints "smoke: N passed, N failed" counts.
+# (2) FederatedSharpPatchLibTorchSharp=false switches the fix off, (3) the packaged gRPC transport serves a fit, and
+# (4) a ProjectReference consumer outside the repository gets the fix as well. Prints "smoke: N passed, N failed" counts.
 set -uo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 work="$repo/artifacts/consumer-smoke"
@@ -46,6 +47,21 @@ if [ "$needs_fix" = 1 ]; then
   dotnet run -c Release --no-build >/dev/null 2>&1; rc=$?
   [ "$rc" != 0 ]; check $? "FederatedSharpPatchLibTorchSharp=false leaves the shim as shipped (and it does not load here)"
 fi
+# (4) A project outside the repository that references FederatedSharp.TorchSharp by ProjectReference gets the fix too
+# (through the copy-to-output protocol: it imports no targets of ours).
+projref="$(mktemp -d)"
+cat > "$projref/ProjRef.csproj" <<XML
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup><OutputType>Exe</OutputType><TargetFramework>net10.0</TargetFramework><ImplicitUsings>enable</ImplicitUsings></PropertyGroup>
+  <ItemGroup><ProjectReference Include="$repo/src/FederatedSharp.TorchSharp/FederatedSharp.TorchSharp.csproj" /></ItemGroup>
+</Project>
+XML
+echo 'using var t = TorchSharp.torch.ones(3); Console.WriteLine($"projref torch sum {t.sum().item<float>()}");' > "$projref/Program.cs"
+(cd "$projref" && dotnet build -c Release >/dev/null 2>&1); check $? "a ProjectReference consumer outside the repository builds"
+out=$(cd "$projref" && dotnet run -c Release --no-build 2>&1); rc=$?
+echo "$out" | tail -n 1
+[ "$rc" = 0 ] && echo "$out" | grep -q "projref torch sum 3"; check $? "TorchSharp runs in the ProjectReference consumer"
+rm -rf "$projref"
 rm -rf "${NUGET_PACKAGES:-$HOME/.nuget/packages}"/federatedsharp*/"$version"
 echo "smoke: ${passed} passed, ${failed} failed"
 [ "$failed" = 0 ]
