@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using FederatedSharp.Grpc.Client;
 using FederatedSharp.Grpc.Hosting;
 using FederatedSharp.Grpc.Security;
@@ -162,10 +163,16 @@ public class GrpcClientRunnerTests
     [Test]
     public async Task RunAsync_ServerRestarts_ClientReconnectsWithBackoff()
     {
-        GrpcFederationHost first = await TestFederation.StartMutualTlsAsync();
+        // The runner's clock is fake: reconnection waits only as long as the test advances it. A runner on the real
+        // clock would wait minutes here, and one without backoff would not log the delays below.
+        var clock = new FakeTimeProvider();
+        GrpcFederationHost first = await TestFederation.StartMutualTlsAsync(o => o.Federation.HeartbeatTimeout = TimeSpan.FromMinutes(10));
         int port = first.Address.Port;
         GrpcClientOptions options = TestFederation.MutualTlsClient(first, "hospital-a");
-        GrpcClientRunner runner = TestFederation.Runner(options);
+        options.InitialReconnectDelay = TimeSpan.FromMinutes(10);
+        options.MaxReconnectDelay = TimeSpan.FromHours(1);
+        var log = new ReconnectionLog();
+        var runner = new GrpcClientRunner(options, log, clock);
         using var stop = new CancellationTokenSource();
         Task run = runner.RunAsync(new TargetClient(1, 1), stop.Token);
         await first.Transport.WaitForClientsAsync(1).WithTimeout();
@@ -173,11 +180,31 @@ public class GrpcClientRunnerTests
 
         // Stop the server without ending the federation: the client sees a lost connection, not a shutdown.
         await first.CrashAsync();
-        await TestFederation.EventuallyAsync(() => first.Transport.GetAvailableClients().Count == 0);
-        await using GrpcFederationHost second = await TestFederation.StartMutualTlsAsync(o => o.Port = port);
-        await second.Transport.WaitForClientsAsync(1).WithTimeout();
+        (double delay1, int attempt1) = await log.NextAsync().AsTask().WithTimeout();
+        Assert.Multiple(() =>
+        {
+            Assert.That(attempt1, Is.EqualTo(1));
+            Assert.That(delay1, Is.InRange(300, 900), "the first wait is the initial delay (600 s) with +-50% jitter");
+        });
 
+        // Nothing listens yet: just before the delay runs out nothing happens; at the delay the attempt fails and the
+        // next wait doubles.
+        clock.Advance(TimeSpan.FromSeconds(delay1 - 1));
+        Assert.That(log.TryPeek(out _), Is.False, "no new attempt before the delay has passed");
+        clock.Advance(TimeSpan.FromSeconds(1.01));
+        (double delay2, int attempt2) = await log.NextAsync().AsTask().WithTimeout();
+        Assert.Multiple(() =>
+        {
+            Assert.That(attempt2, Is.EqualTo(2));
+            Assert.That(delay2, Is.InRange(600, 1800), "the second wait doubles the backoff (1200 s) with +-50% jitter");
+            Assert.That(runner.Sessions, Is.EqualTo(1));
+        });
+
+        await using GrpcFederationHost second = await TestFederation.StartMutualTlsAsync(o => o.Port = port);
+        clock.Advance(TimeSpan.FromSeconds(delay2 + 0.01));
+        await second.Transport.WaitForClientsAsync(1).WithTimeout();
         await TestFederation.EventuallyAsync(() => runner.Sessions == 2);
+        Assert.That(log.TryPeek(out _), Is.False, "reconnected at the second attempt");
         await second.DisposeAsync();
         await run.WithTimeout();
         await first.DisposeAsync();

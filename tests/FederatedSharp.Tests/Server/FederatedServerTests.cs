@@ -11,7 +11,7 @@ namespace FederatedSharp.Tests.Server;
 
 public class FederatedServerTests
 {
-    private static FederatedServerBuilder Builder(InMemoryTransport transport, ModelParameters initial, Action<FederatedServerOptions>? configure = null) =>
+    private static FederatedServerBuilder Builder(FederatedSharp.Transport.ITransport transport, ModelParameters initial, Action<FederatedServerOptions>? configure = null) =>
         new FederatedServerBuilder()
             .UseTransport(transport)
             .UseAggregator(new FedAvg())
@@ -183,12 +183,19 @@ public class FederatedServerTests
     public async Task RunAsync_FewerClientsThanMinimum_WaitsUntilEnoughConnect()
     {
         await using var transport = new InMemoryTransport();
-        transport.AddClient("a", new ShiftClient(1, 10));
+        var a = new ShiftClient(1, 10);
+        transport.AddClient("a", a);
+        var observed = new WaitObservingTransport(transport);
         using ModelParameters initial = TestModels.Filled(TestModels.SmallLayout, 0);
 
-        Task<FederationResult> run = Builder(transport, initial).Build().RunAsync();
-        await Task.Yield();
-        Assert.That(run.IsCompleted, Is.False);
+        Task<FederationResult> run = Builder(observed, initial).Build().RunAsync();
+        int minimum = await observed.Waiting.WithTimeout();
+        Assert.Multiple(() =>
+        {
+            Assert.That(minimum, Is.EqualTo(2), "the server waits for MinAvailableClients");
+            Assert.That(a.FitCalls, Is.Zero, "and asks nobody to train before they are there");
+            Assert.That(run.IsCompleted, Is.False);
+        });
         transport.AddClient("b", new ShiftClient(3, 10));
         using FederationResult result = await run.WithTimeout();
 

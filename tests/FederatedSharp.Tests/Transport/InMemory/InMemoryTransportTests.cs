@@ -107,8 +107,8 @@ public class InMemoryTransportTests
 
         using ModelParameters global = TestModels.Filled(TestModels.SmallLayout, 0);
         Task<FitResult>[] calls = transport.GetAvailableClients().Select(id => transport.GetConnection(id).FitAsync(Instructions(global))).ToArray();
+        // Calls start synchronously: without the limit all six would be inside the probe by now.
         await probe.Entered(2).WithTimeout();
-        await Task.Yield();
         gate.SetResult();
         foreach (Task<FitResult> call in calls)
         {
@@ -123,15 +123,23 @@ public class InMemoryTransportTests
     {
         await using var transport = new InMemoryTransport(new InMemoryTransportOptions { MaxConcurrency = 1 });
         transport.AddClient("a", new ShiftClient(1, 1));
-        transport.AddClient("b", new ShiftClient(1, 1));
+        var b = new ShiftClient(1, 1);
+        transport.AddClient("b", b);
         using ModelParameters global = TestModels.Filled(TestModels.SmallLayout, 0);
 
         FitResult first = await transport.GetConnection("a").FitAsync(Instructions(global)).WithTimeout();
         Task<FitResult> second = transport.GetConnection("b").FitAsync(Instructions(global));
-        await Task.Yield();
-        Assert.That(second.IsCompleted, Is.False, "back-pressure: the second update waits until the first is consumed");
+
+        // With a free slot the call reaches b synchronously (no faults, a synchronous client), so b not having been
+        // called yet means the call waits for the slot.
+        Assert.Multiple(() =>
+        {
+            Assert.That(b.FitCalls, Is.Zero, "back-pressure: b is not asked to train while the first update holds the slot");
+            Assert.That(second.IsCompleted, Is.False);
+        });
         first.Dispose();
         (await second.WithTimeout()).Dispose();
+        Assert.That(b.FitCalls, Is.EqualTo(1), "the slot freed by disposing the first update lets b train");
     }
 
     [Test]
@@ -202,8 +210,11 @@ public class InMemoryTransportTests
         using ModelParameters global = TestModels.Filled(TestModels.SmallLayout, 0);
         using var cts = new CancellationTokenSource();
         Task<FitResult> call = transport.GetConnection("gone").FitAsync(Instructions(global), cts.Token);
-        await Task.Yield();
-        Assert.That(call.IsCompleted, Is.False);
+        Assert.Multiple(() =>
+        {
+            Assert.That(transport.InjectedFaults.Select(f => (f.ClientId, f.Kind)), Is.EqualTo(new[] { ("gone", InjectedFaultKind.Dropout) }), "the dropout was drawn");
+            Assert.That(call.IsCompleted, Is.False, "and the call hangs");
+        });
         await cts.CancelAsync();
         Assert.That(async () => await call.WithTimeout(), Throws.InstanceOf<OperationCanceledException>());
     }
