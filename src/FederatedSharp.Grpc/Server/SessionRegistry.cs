@@ -197,9 +197,10 @@ internal sealed class SessionRegistry
     {
         string clientId = session.ClientId;
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, session.Ended);
+        // The watchdog's timer exists before the confirmation is written, so a client that has been confirmed is watched.
+        Task watchdog = WatchHeartbeatAsync(session, linked.Token);
         Task writer = WriteOutboundAsync(session, responses, context.CancellationToken);
         _running[session] = writer;
-        Task watchdog = WatchHeartbeatAsync(session, linked.Token);
         try
         {
             while (await requests.MoveNext(linked.Token).ConfigureAwait(false))

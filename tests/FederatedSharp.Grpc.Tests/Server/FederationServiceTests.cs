@@ -230,14 +230,21 @@ public class FederationServiceTests
     [Test]
     public async Task Session_NoRegistrationWithinMessageTimeout_DeadlineExceeded()
     {
-        await using GrpcFederationHost host = await TestFederation.StartMutualTlsAsync(o => o.Federation.MessageTimeout = TimeSpan.FromMilliseconds(200));
-        await using RawClient raw = RawClient.Unregistered(host, "mute");
-
-        var ex = await Assert.ThrowsAsync<RpcException>(async () =>
+        var clock = new TimerObservingClock();
+        await using GrpcFederationHost host = await TestFederation.StartMutualTlsAsync(o =>
         {
-            using var session = raw.Api.Session();
-            await session.ResponseStream.MoveNext(CancellationToken.None).WithTimeout();
+            o.TimeProvider = clock;
+            o.Federation.MessageTimeout = TimeSpan.FromSeconds(45);
         });
+        await using RawClient raw = RawClient.Unregistered(host, "mute");
+        using var session = raw.Api.Session();
+        Task<bool> read = session.ResponseStream.MoveNext(CancellationToken.None);
+
+        await clock.WaitForTimerAsync(TimeSpan.FromSeconds(45)).WithTimeout();   // the server waits for the registration
+        clock.Advance(TimeSpan.FromSeconds(44));
+        Assert.That(read.IsCompleted, Is.False, "still within the message timeout");
+        clock.Advance(TimeSpan.FromSeconds(1));
+        var ex = await Assert.ThrowsAsync<RpcException>(async () => await read.WithTimeout());
 
         Assert.That(ex!.StatusCode, Is.EqualTo(StatusCode.DeadlineExceeded));
         Assert.That(ex.Status.Detail, Does.Contain("No registration arrived"));

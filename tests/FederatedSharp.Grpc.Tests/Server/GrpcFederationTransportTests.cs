@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using FederatedSharp.Aggregation;
 using FederatedSharp.Clients;
 using FederatedSharp.Grpc.Client;
@@ -127,21 +128,29 @@ public class GrpcFederationTransportTests
     [Test]
     public async Task FitAsync_ClientStopsHeartbeating_FailsAfterHeartbeatTimeoutNotTheRoundDeadline()
     {
+        var clock = new FakeTimeProvider();
         await using GrpcFederationHost host = await TestFederation.StartMutualTlsAsync(o =>
         {
-            o.Federation.HeartbeatInterval = TimeSpan.FromMilliseconds(100);
-            o.Federation.HeartbeatTimeout = TimeSpan.FromMilliseconds(600);
+            o.TimeProvider = clock;
+            o.Federation.HeartbeatInterval = TimeSpan.FromSeconds(10);
+            o.Federation.HeartbeatTimeout = TimeSpan.FromSeconds(30);
         });
-        await using RawClient raw = await RawClient.ConnectAsync(host, "silent");
-        await host.Transport.WaitForClientsAsync(1).WithTimeout();
+        await using RawClient raw = await RawClient.ConnectAsync(host, "silent");   // confirmed, so watched; never heartbeats
         using ModelParameters global = ModelParameters.Create(TestFederation.Layout);
-
         Task<FitResult> fit = host.Transport.GetConnection("silent").FitAsync(new FitInstructions(1, global, ConfigRecord.Empty));
 
-        var ex = await Assert.ThrowsAsync<ClientFailedException>(async () => await fit.WithTimeout(TimeSpan.FromSeconds(20)));
+        clock.Advance(TimeSpan.FromSeconds(29));
         Assert.Multiple(() =>
         {
-            Assert.That(ex!.Message, Does.Contain("no heartbeat"));
+            Assert.That(host.Transport.GetAvailableClients(), Is.EqualTo(new[] { "silent" }), "29 s of silence is within the timeout");
+            Assert.That(fit.IsCompleted, Is.False);
+        });
+        clock.Advance(TimeSpan.FromSeconds(6));
+
+        var ex = await Assert.ThrowsAsync<ClientFailedException>(async () => await fit.WithTimeout());
+        Assert.Multiple(() =>
+        {
+            Assert.That(ex!.Message, Does.Contain("no heartbeat for 35.0 s"));
             Assert.That(host.Transport.GetAvailableClients(), Is.Empty);
         });
     }
@@ -152,22 +161,25 @@ public class GrpcFederationTransportTests
         await using GrpcFederationHost host = await TestFederation.StartMutualTlsAsync();
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var cancelledOnClient = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var client = new TargetClient(1, 1)
-        {
-            BeforeFit = async (_, ct) =>
-            {
-                using CancellationTokenRegistration r = ct.Register(() => cancelledOnClient.TrySetResult());
-                await release.Task;
-            },
-        };
+        var client = new TargetClient(1, 1);
         using var stop = new CancellationTokenSource();
         Task run = TestFederation.Runner(TestFederation.MutualTlsClient(host, "slow")).RunAsync(client, stop.Token);
         await host.Transport.WaitForClientsAsync(1).WithTimeout();
         using ModelParameters global = ModelParameters.Create(TestFederation.Layout);
-        using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        var clock = new FakeTimeProvider();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(5), clock);
+        var training = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.BeforeFit = async (_, ct) =>
+        {
+            using CancellationTokenRegistration r = ct.Register(() => cancelledOnClient.TrySetResult());
+            training.TrySetResult();
+            await release.Task;
+        };
 
-        Assert.That(async () => await host.Transport.GetConnection("slow").FitAsync(new FitInstructions(1, global, ConfigRecord.Empty), deadline.Token).WithTimeout(),
-            Throws.InstanceOf<OperationCanceledException>());
+        Task<FitResult> fit = host.Transport.GetConnection("slow").FitAsync(new FitInstructions(1, global, ConfigRecord.Empty), deadline.Token);
+        await training.Task.WithTimeout();
+        clock.Advance(TimeSpan.FromMinutes(5));   // the round's deadline passes while the client trains
+        Assert.That(async () => await fit.WithTimeout(), Throws.InstanceOf<OperationCanceledException>());
         await cancelledOnClient.Task.WithTimeout();
         release.SetResult();
 
