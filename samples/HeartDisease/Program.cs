@@ -7,9 +7,11 @@ using Spectre.Console;
 // FLamby Fed-Heart-Disease with FederatedSharp: four hospitals train a logistic regression without sharing patients.
 // Usage: dotnet run --project samples/HeartDisease -- [--rounds 15] [--strategy fedavg|fedprox] [--mu 0.01]
 //        [--seed 42] [--local-steps 100] [--lr 0.001] [--batch-size 4] [--output results.json] [--plot accuracy.png]
+//        [--otel-console] (spans and metrics through OpenTelemetry's console exporter)
 var options = new HeartDiseaseOptions();
 string plotPath = "heart-disease-accuracy.png";
 string? outputPath = null;
+IDisposable? telemetry = null;
 for (int i = 0; i < args.Length; i++)
 {
     string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -31,8 +33,9 @@ for (int i = 0; i < args.Length; i++)
         case "--fedbuff": options.FedBuffBufferSize = int.Parse(Next(), CultureInfo.InvariantCulture); break;
         case "--output": outputPath = Next(); break;
         case "--plot": plotPath = Next(); break;
+        case "--otel-console": telemetry ??= OpenTelemetryConsole.Start("heart-disease-simulation"); break;
         case "--help" or "-h":
-            Console.WriteLine("options: --rounds N --strategy NAME --mu X --hp key=value --seed N --local-steps N --lr X --batch-size N --fedbuff K --output FILE.json --plot FILE.png");
+            Console.WriteLine("options: --rounds N --strategy NAME --mu X --hp key=value --seed N --local-steps N --lr X --batch-size N --fedbuff K --output FILE.json --plot FILE.png --otel-console");
             Console.WriteLine("strategies (hyperparameters): " + string.Join("; ", FederatedSharp.Aggregation.Aggregators.Names.Select(n => $"{n.Key} ({n.Value})")));
             return 0;
         default:
@@ -44,6 +47,7 @@ for (int i = 0; i < args.Length; i++)
 StrategyPlan plan = HeartDiseaseFederation.Plan(options);
 AnsiConsole.MarkupLine($"[bold]Fed-Heart-Disease[/]: 4 hospitals, {plan.Aggregator.Name}, {options.Rounds} rounds x {options.LocalSteps} local steps (SGD lr {plan.ClientLearningRate}, batch {options.BatchSize}), seed {options.Seed}");
 HeartDiseaseResult result = await HeartDiseaseFederation.RunAsync(options, new ConsoleProgress(options.Rounds));
+telemetry?.Dispose();
 
 string flambyMethod = result.FlambyMethod ?? "FedAvg100";
 FlambyFigures flamby = FlambyFigures.Load(flambyMethod);
