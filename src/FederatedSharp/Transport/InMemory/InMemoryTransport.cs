@@ -80,6 +80,12 @@ public sealed class InMemoryTransport : ITransport, IClientStateHost
     /// <summary>Bytes of updates received from clients through <see cref="InMemoryTransportOptions.WireSerializer"/> (0 without one).</summary>
     public long BytesReceived => Interlocked.Read(ref _bytesReceived);
 
+    /// <summary>
+    /// Raised when a fault is injected, as it happens and before its effect (a dropout is raised before the call starts
+    /// to hang), on the thread of the call it hits; <see cref="InjectedFaults"/> holds the same faults afterwards.
+    /// </summary>
+    public event Action<InjectedFault>? FaultInjected;
+
     /// <summary>Every fault injected so far, in the order injected.</summary>
     public IReadOnlyList<InjectedFault> InjectedFaults
     {
@@ -322,10 +328,13 @@ public sealed class InMemoryTransport : ITransport, IClientStateHost
 
     private void Note(int round, string clientId, string operation, InjectedFaultKind kind)
     {
+        var fault = new InjectedFault(round, clientId, operation, kind);
         lock (_injected)
         {
-            _injected.Add(new InjectedFault(round, clientId, operation, kind));
+            _injected.Add(fault);
         }
+
+        FaultInjected?.Invoke(fault);
     }
 
     private sealed record Registration(Func<IClient> Create, bool IsVirtual);
