@@ -113,7 +113,7 @@ public class FederatedServerChaosDriversTests
                     transport.AddClient($"h{i:D2}", secure ? new SecureAggregationClient($"h{i:D2}", client) : client);
                 }
 
-                FederatedServerBuilder builder = new FederatedServerBuilder().UseTransport(transport).UseAggregator(new FedAvg()).WithInitialParameters(initial)
+                FederatedServerBuilder builder = new FederatedServerBuilder().UseAggregator(new FedAvg()).WithInitialParameters(initial)
                     .Configure(o =>
                     {
                         o.Rounds = 30;
@@ -127,7 +127,15 @@ public class FederatedServerChaosDriversTests
                     .UseCheckpointStore(new FileCheckpointStore(directory));
                 if (fedBuff)
                 {
-                    builder.UseBufferedAsynchronousAggregation(f => { f.BufferSize = 5; f.Concurrency = 8; });
+                    // FedBuff's fit deadline on a fake clock moved only past dropouts (see DropoutDeadlineTransport).
+                    var deadlines = new DropoutDeadlineTransport(transport, TimeSpan.FromMinutes(1));
+                    builder.UseTransport(deadlines).UseTimeProvider(deadlines.Clock).Configure(o => o.FitTimeout = TimeSpan.FromMinutes(1))
+                        .UseBufferedAsynchronousAggregation(f => { f.BufferSize = 5; f.Concurrency = 8; });
+                }
+                else
+                {
+                    // Secure rounds keep the real clock: their phase deadlines also cover the masking phases' calls.
+                    builder.UseTransport(transport);
                 }
 
                 if (secure)

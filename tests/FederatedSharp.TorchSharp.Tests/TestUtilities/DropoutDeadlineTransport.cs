@@ -8,7 +8,7 @@ namespace FederatedSharp.TorchSharp.Tests.TestUtilities;
 /// <summary>
 /// Forwards to an <see cref="InMemoryTransport"/> (whose latencies run on the real clock) and drives the server's fake
 /// clock: the moment every fit call still in flight is one the transport dropped, time jumps to the latest of their
-/// deadlines. Dropouts then time out as they would on the real clock, while a healthy call, however slow its training,
+/// deadlines (under FedBuff a dropout holds its slot until then, so the others run with one slot fewer). Dropouts then time out as they would on the real clock, while a healthy call, however slow its training,
 /// never can; no sleeps, no wall-clock deadline.
 /// </summary>
 public sealed class DropoutDeadlineTransport : ITransport
@@ -16,7 +16,8 @@ public sealed class DropoutDeadlineTransport : ITransport
     private readonly InMemoryTransport _inner;
     private readonly TimeSpan _deadline;
     private readonly object _gate = new();
-    private readonly Dictionary<(string ClientId, int Round), DateTimeOffset> _inFlight = new();
+    private readonly Dictionary<long, (string ClientId, int Round, DateTimeOffset Started)> _inFlight = new();
+    private long _calls;
     private readonly HashSet<(string ClientId, int Round)> _dropped = new();
 
     public DropoutDeadlineTransport(InMemoryTransport inner, TimeSpan fitDeadline)
@@ -52,13 +53,13 @@ public sealed class DropoutDeadlineTransport : ITransport
     {
         lock (_gate)
         {
-            if (_inFlight.Count == 0 || !_inFlight.Keys.All(_dropped.Contains))
+            if (_inFlight.Count == 0 || !_inFlight.Values.All(c => _dropped.Contains((c.ClientId, c.Round))))
             {
                 return;
             }
 
             // Absolute, so two events seeing the same dropouts move time once; calls started later have later deadlines.
-            DateTimeOffset target = _inFlight.Values.Max() + _deadline;
+            DateTimeOffset target = _inFlight.Values.Max(c => c.Started) + _deadline;
             if (Clock.GetUtcNow() < target)
             {
                 Clock.SetUtcNow(target);
@@ -74,10 +75,10 @@ public sealed class DropoutDeadlineTransport : ITransport
 
         public async Task<FitResult> FitAsync(FitInstructions instructions, CancellationToken cancellationToken = default)
         {
-            var key = (ClientId, instructions.Round);
+            long key = Interlocked.Increment(ref owner._calls);
             lock (owner._gate)
             {
-                owner._inFlight[key] = owner.Clock.GetUtcNow();
+                owner._inFlight[key] = (ClientId, instructions.Round, owner.Clock.GetUtcNow());
             }
 
             try
