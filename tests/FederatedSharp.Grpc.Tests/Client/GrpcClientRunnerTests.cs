@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Time.Testing;
 using FederatedSharp.Grpc.Client;
 using FederatedSharp.Grpc.Hosting;
 using FederatedSharp.Grpc.Security;
@@ -165,7 +164,7 @@ public class GrpcClientRunnerTests
     {
         // The runner's clock is fake: reconnection waits only as long as the test advances it. A runner on the real
         // clock would wait minutes here, and one without backoff would not log the delays below.
-        var clock = new FakeTimeProvider();
+        var clock = new TimerObservingClock();
         GrpcFederationHost first = await TestFederation.StartMutualTlsAsync(o => o.Federation.HeartbeatTimeout = TimeSpan.FromMinutes(10));
         int port = first.Address.Port;
         GrpcClientOptions options = TestFederation.MutualTlsClient(first, "hospital-a");
@@ -188,7 +187,8 @@ public class GrpcClientRunnerTests
         });
 
         // Nothing listens yet: just before the delay runs out nothing happens; at the delay the attempt fails and the
-        // next wait doubles.
+        // next wait doubles. The runner logs before it starts waiting, so time moves only once its timer exists.
+        await clock.WaitForTimerAsync(TimeSpan.FromSeconds(delay1)).WithTimeout();
         clock.Advance(TimeSpan.FromSeconds(delay1 - 1));
         Assert.That(log.TryPeek(out _), Is.False, "no new attempt before the delay has passed");
         clock.Advance(TimeSpan.FromSeconds(1.01));
@@ -201,6 +201,7 @@ public class GrpcClientRunnerTests
         });
 
         await using GrpcFederationHost second = await TestFederation.StartMutualTlsAsync(o => o.Port = port);
+        await clock.WaitForTimerAsync(TimeSpan.FromSeconds(delay2)).WithTimeout();
         clock.Advance(TimeSpan.FromSeconds(delay2 + 0.01));
         await second.Transport.WaitForClientsAsync(1).WithTimeout();
         await TestFederation.EventuallyAsync(() => runner.Sessions == 2);
