@@ -81,6 +81,10 @@ public sealed class GrpcFederationHost : IAsyncDisposable
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IOptionsFactory<GrpcFederationOptions>>(new InstanceOptionsFactory<GrpcFederationOptions>(options.Federation));
         builder.Services.AddFederatedGrpcTransport();
+
+        // This host ends the federation itself in DisposeAsync, before stopping; without the stop hook a crash
+        // (CrashAsync) stays a crash instead of telling clients the federation is over.
+        builder.Services.Remove(builder.Services.Single(d => d.ImplementationType == typeof(GrpcTransportShutdown)));
         WebApplication app = builder.Build();
         app.MapFederatedGrpcTransport();
         await app.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -177,8 +177,18 @@ public class GrpcClientRunnerTests
         await first.Transport.WaitForClientsAsync(1).WithTimeout();
         await TestFederation.EventuallyAsync(() => runner.Sessions == 1);
 
-        // Stop the server without ending the federation: the client sees a lost connection, not a shutdown.
+        // Stop the server without ending the federation: the client sees a lost connection, not a shutdown. A stopped
+        // Kestrel may keep the connection open, so the client notices at its next heartbeat, which runs on the fake
+        // clock: move it one heartbeat interval (the test server's 200 ms) at a time until the runner reports the loss.
+        // Only the heartbeat moves here; the backoff measured below starts with its own timer.
         await first.CrashAsync();
+        Task<bool> lost = log.WaitToReadAsync().AsTask();
+        for (int beat = 0; !lost.IsCompleted && beat < 600; beat++)
+        {
+            clock.Advance(TimeSpan.FromMilliseconds(200));
+            await Task.WhenAny(lost, Task.Delay(TimeSpan.FromMilliseconds(100)));
+        }
+
         (double delay1, int attempt1) = await log.NextAsync().AsTask().WithTimeout();
         Assert.Multiple(() =>
         {

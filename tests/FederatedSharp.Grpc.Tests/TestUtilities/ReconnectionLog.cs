@@ -13,6 +13,8 @@ public sealed class ReconnectionLog : ILogger<GrpcClientRunner>
 
     public bool TryPeek(out (double DelaySeconds, int Attempt) next) => _events.Reader.TryPeek(out next);
 
+    public ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default) => _events.Reader.WaitToReadAsync(cancellationToken);
+
     public IDisposable? BeginScope<TState>(TState state)
         where TState : notnull => null;
 

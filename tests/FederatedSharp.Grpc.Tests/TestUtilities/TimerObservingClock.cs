@@ -28,10 +28,10 @@ public sealed class TimerObservingClock : TimeProvider
         return timer;
     }
 
-    /// <summary>Completes once a timer due after <paramref name="dueTime"/> has been created.</summary>
+    /// <summary>Completes once a timer due after <paramref name="dueTime"/> has been created (to the millisecond: <c>Task.Delay</c> rounds to it).</summary>
     public async Task WaitForTimerAsync(TimeSpan dueTime, CancellationToken cancellationToken = default)
     {
-        while (await _created.Reader.ReadAsync(cancellationToken) != dueTime)
+        while (Math.Abs((await _created.Reader.ReadAsync(cancellationToken) - dueTime).TotalMilliseconds) > 1)
         {
         }
     }
