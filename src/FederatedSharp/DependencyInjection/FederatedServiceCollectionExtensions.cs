@@ -32,7 +32,7 @@ public static class FederatedServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
         services.AddOptions<FederatedServerOptions>().ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FederatedServerOptions>, FederatedServerOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FederatedServerOptions>>(new ValidateBy<FederatedServerOptions>(o => o.Validate())));
         services.TryAddSingleton(sp =>
         {
             var builder = new FederatedServerBuilder()

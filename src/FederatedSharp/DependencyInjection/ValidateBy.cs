@@ -2,7 +2,7 @@ using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Validates bound options with their own <c>Validate()</c>, so a bad setting fails at start with its name.</summary>
+/// <summary>Validates bound options with their own <c>Validate()</c>, so a bad setting fails at start with its name (shared with the gRPC package).</summary>
 internal sealed class ValidateBy<TOptions>(Action<TOptions> validate) : IValidateOptions<TOptions>
     where TOptions : class
 {
