@@ -51,9 +51,14 @@ public sealed class FederatedServer
     /// Too many rounds in a row, or more than <see cref="FederatedServerOptions.MaxFailedRoundFraction"/> of all rounds,
     /// produced no model.
     /// </exception>
-    /// <exception cref="InvalidOperationException">The server is already running.</exception>
+    /// <exception cref="InvalidOperationException">The server is already running, or was built for queries only.</exception>
     public async Task<FederationResult> RunAsync(IProgress<RoundReport>? progress = null, CancellationToken cancellationToken = default)
     {
+        if (_services.QueryOnly)
+        {
+            throw new InvalidOperationException("This server was built with BuildForQueries: it answers query tasks only. Build it with UseAggregator, WithInitialParameters and Build to train.");
+        }
+
         if (Interlocked.Exchange(ref _running, 1) == 1)
         {
             throw new InvalidOperationException("This server is already running a federation.");

@@ -194,6 +194,30 @@ public sealed class FederatedServerBuilder
             throw new InvalidOperationException("No initial model: call WithInitialParameters.");
         }
 
+        return BuildServer(aggregator, _initialParameters, queryOnly: false);
+    }
+
+    /// <summary>
+    /// Builds a server for query tasks only (<see cref="FederatedServer.QueryAsync"/>: federated analytics, evaluating
+    /// given models): it needs a transport but no strategy and no model, and its <see cref="FederatedServer.RunAsync"/>
+    /// throws. Options, logging, the clock and features apply as in <see cref="Build"/>.
+    /// </summary>
+    /// <returns>The server.</returns>
+    /// <exception cref="InvalidOperationException">The transport is missing.</exception>
+    /// <exception cref="ArgumentException">An option is out of range or contradicts another.</exception>
+    public FederatedServer BuildForQueries()
+    {
+        if (_transport is null)
+        {
+            throw new InvalidOperationException("No transport: call UseTransport (for simulation, an InMemoryTransport).");
+        }
+
+        using ModelParameters none = ModelParameters.Create(TensorLayout.Create());
+        return BuildServer(_aggregator ?? DefaultAggregator ?? new FedAvg(), _initialParameters ?? none, queryOnly: true);
+    }
+
+    private FederatedServer BuildServer(IAggregator aggregator, ModelParameters initialParameters, bool queryOnly)
+    {
         _options.Validate();
         _metrics.Validate();
         FederatedServerOptions options = _options.Clone();
@@ -208,23 +232,24 @@ public sealed class FederatedServerBuilder
             .ThenBy(p => p.i)
             .Select(p => p.f)
             .ToArray();
-        var context = new FeatureBuildContext(options, aggregator, _transport, features);
+        var context = new FeatureBuildContext(options, aggregator, _transport!, features);
         foreach (FederationFeature feature in features)
         {
             feature.OnBuild(context);
         }
 
-        ModelParameters initial = _initialParameters.Clone();
+        ModelParameters initial = initialParameters.Clone();
         RoundDriver driver = context.Driver ?? new SynchronousRounds();
         return new FederatedServer(new EngineServices
         {
             Options = options,
             Aggregator = aggregator,
-            Transport = _transport,
+            Transport = _transport!,
+            QueryOnly = queryOnly,
             InitialParameters = initial,
             TimeProvider = _timeProvider,
             Logger = logger,
-            Caller = new ClientCaller(_transport, _timeProvider, logger, options.ClientRetries),
+            Caller = new ClientCaller(_transport!, _timeProvider, logger, options.ClientRetries),
             Features = features,
             Stages = context.Stages,
             Driver = driver,

@@ -91,4 +91,21 @@ public class FederatedServerQueryTests
 
         Assert.That(async () => await Server(transport, initial).QueryAsync("count", cancellationToken: cts.Token), Throws.InstanceOf<OperationCanceledException>());
     }
+
+    [Test]
+    public async Task BuildForQueries_NoStrategyOrModel_AnswersQueriesAndRefusesToTrain()
+    {
+        await using var transport = new InMemoryTransport();
+        transport.AddClient("a", new CountingSite(12));
+        FederatedServer server = new FederatedServerBuilder().UseTransport(transport).BuildForQueries();
+
+        using QueryRoundResult result = await server.QueryAsync("count").WithTimeout();
+
+        Assert.That(result.Results.Single().Result.Values["rows"].AsInt64(), Is.EqualTo(12));
+        Assert.That(async () => await server.RunAsync(), Throws.InvalidOperationException.With.Message.Contains("BuildForQueries"));
+    }
+
+    [Test]
+    public void BuildForQueries_NoTransport_ThrowsNamingIt() =>
+        Assert.That(() => new FederatedServerBuilder().BuildForQueries(), Throws.InvalidOperationException.With.Message.Contains("UseTransport"));
 }

@@ -1,6 +1,4 @@
-using FederatedSharp.Aggregation;
 using FederatedSharp.Analytics;
-using FederatedSharp.Parameters;
 using FederatedSharp.Server;
 using FederatedSharp.Transport.InMemory;
 
@@ -10,7 +8,6 @@ namespace FederatedSharp.Tests.TestUtilities;
 public sealed class AnalyticsFederation : IAsyncDisposable
 {
     private readonly InMemoryTransport _transport = new();
-    private readonly ModelParameters _model = TestModels.Filled(TestModels.SmallLayout, 0);
 
     public AnalyticsFederation(IReadOnlyList<TabularDataset> tables, Func<int, DisclosurePolicy>? policy = null)
     {
@@ -20,7 +17,7 @@ public sealed class AnalyticsFederation : IAsyncDisposable
             _transport.AddClient(SiteId(i), new AnalyticsClient(Sites[i]));
         }
 
-        Server = new FederatedServerBuilder().UseTransport(_transport).UseAggregator(new FedAvg()).WithInitialParameters(_model).Build();
+        Server = new FederatedServerBuilder().UseTransport(_transport).BuildForQueries();
     }
 
     public IReadOnlyList<AnalyticsSite> Sites { get; }
@@ -32,7 +29,6 @@ public sealed class AnalyticsFederation : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _transport.DisposeAsync();
-        _model.Dispose();
     }
 }
 

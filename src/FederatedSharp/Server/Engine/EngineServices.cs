@@ -17,6 +17,9 @@ internal sealed class EngineServices
 
     public required ModelParameters InitialParameters { get; init; }
 
+    /// <summary>Built by BuildForQueries: no strategy or model of the caller's, so RunAsync refuses.</summary>
+    public bool QueryOnly { get; init; }
+
     public required TimeProvider TimeProvider { get; init; }
 
     public required ILogger Logger { get; init; }
