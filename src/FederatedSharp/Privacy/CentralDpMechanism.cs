@@ -14,6 +14,7 @@ internal sealed class CentralDpMechanism
 {
     private readonly object _gate = new();
     private readonly RdpAccountant _accountant = new();
+    private PldAccountant? _pld;
     private double _clipNorm;
     private int _rounds;
     private double _lastSampleRate;
@@ -25,6 +26,7 @@ internal sealed class CentralDpMechanism
         options.Validate();
         Options = options;
         _clipNorm = options.ClipNorm;
+        _pld = options.PldDiscretization > 0 ? new PldAccountant(options.PldDiscretization) : null;
     }
 
     public DpFedAvgOptions Options { get; }
@@ -71,6 +73,7 @@ internal sealed class CentralDpMechanism
             {
                 // The accountant's history is one sampled Gaussian step per round with these (constant) settings.
                 _accountant.Step(_lastSampleRate, _lastNoiseMultiplier, _rounds);
+                _pld?.Step(_lastSampleRate, _lastNoiseMultiplier, _rounds);
             }
         }
     }
@@ -133,6 +136,7 @@ internal sealed class CentralDpMechanism
         {
             double sampleRate = Math.Min(1.0, (double)m / Options.TotalClients);
             _accountant.Step(sampleRate, z);
+            _pld?.Step(sampleRate, z);
             _lastSampleRate = sampleRate;
             _lastNoiseMultiplier = z;
             _rounds++;
@@ -142,14 +146,29 @@ internal sealed class CentralDpMechanism
                 _clipNorm *= Math.Exp(-Options.ClipLearningRate * (noisyFraction - Options.TargetQuantile));
             }
 
-            return new ConfigRecord
+            var figures = new ConfigRecord
             {
                 ["dp_epsilon"] = _accountant.GetPrivacySpent(Options.Delta).Epsilon,
                 ["dp_delta"] = Options.Delta,
                 ["dp_clip_norm"] = clipNorm,
                 ["dp_noise_stddev"] = noiseStd,
                 ["dp_clipped_fraction"] = 1 - ((double)unclipped / count),
-            }.Freeze();
+            };
+            if (_pld is not null)
+            {
+                try
+                {
+                    figures["dp_epsilon_pld"] = _pld.GetEpsilon(Options.Delta);
+                }
+                catch (ArgumentOutOfRangeException)
+                {
+                    // The noise is so small that the privacy loss spans too wide a grid (epsilon in the thousands):
+                    // the PLD figure is left out from here on and the RDP one stands.
+                    _pld = null;
+                }
+            }
+
+            return figures.Freeze();
         }
     }
 

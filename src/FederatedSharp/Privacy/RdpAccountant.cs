@@ -10,7 +10,10 @@ namespace FederatedSharp.Privacy;
 /// <c>A_a = sum_k C(a,k) (1-q)^(a-k) q^k exp((k^2 - k) / (2 sigma^2))</c>, <c>RDP(a) = log(A_a) / (a - 1)</c>, computed in
 /// log space (MathNet's log-binomial); fractional orders use the two-sided series of Mironov, Talwar and Zhang (section
 /// 3.3: the integral split where the two mixture components meet, each side expanded with generalized binomial
-/// coefficients and closed with erfc); conversion is <c>epsilon = min_a steps RDP(a) + log(1/delta) / (a - 1)</c>.
+/// coefficients and closed with erfc). RDP becomes (epsilon, delta) by the conversion of Balle, Barthe, Gaboardi, Hsu
+/// and Sato 2020 (theorem 21), <c>epsilon = min_a RDP(a) + log((a - 1) / a) - (log delta + log a) / (a - 1)</c>, which
+/// Opacus and dp_accounting use; the classic <c>RDP(a) + log(1/delta) / (a - 1)</c> (Mironov 2017) stays selectable
+/// with <see cref="RdpConversion.Classic"/>. For a tighter bound still, see <see cref="PldAccountant"/>.
 /// </summary>
 public sealed class RdpAccountant
 {
@@ -25,6 +28,21 @@ public sealed class RdpAccountant
         Enumerable.Range(11, 99).Select(x => x / 10.0).Concat(Enumerable.Range(11, 54).Select(x => (double)x)).Concat(new double[] { 80, 96, 128, 256, 512 }).ToArray();
 
     private readonly List<(double SampleRate, double NoiseMultiplier, long Steps)> _history = new();
+
+    /// <summary>Creates an accountant.</summary>
+    /// <param name="conversion">How RDP becomes (epsilon, delta); default Balle et al. 2020.</param>
+    public RdpAccountant(RdpConversion conversion = RdpConversion.Balle2020)
+    {
+        if (!Enum.IsDefined(conversion))
+        {
+            throw new ArgumentOutOfRangeException(nameof(conversion), conversion, "Unknown RDP conversion.");
+        }
+
+        Conversion = conversion;
+    }
+
+    /// <summary>How RDP becomes (epsilon, delta).</summary>
+    public RdpConversion Conversion { get; }
 
     /// <summary>Records <paramref name="steps"/> applications of the sampled Gaussian mechanism.</summary>
     /// <param name="sampleRate">q, the probability that a participant is in a step's sample, in [0, 1].</param>
@@ -87,11 +105,52 @@ public sealed class RdpAccountant
             }
 
             double rdp = _history.Sum(h => h.Steps * ComputeRdp(h.SampleRate, h.NoiseMultiplier, order));
-            double epsilon = rdp + (Math.Log(1 / delta) / (order - 1));
+            double epsilon = ToEpsilon(rdp, order, delta, Conversion);
             if (epsilon < best)
             {
                 best = epsilon;
                 bestOrder = order;
+            }
+        }
+
+        return (best, bestOrder);
+    }
+
+    /// <summary>The epsilon that RDP <paramref name="rdp"/> at <paramref name="order"/> gives for <paramref name="delta"/>, never below 0.</summary>
+    /// <param name="rdp">The RDP at the order.</param>
+    /// <param name="order">The order, above 1.</param>
+    /// <param name="delta">Target delta in (0, 1).</param>
+    /// <param name="conversion">The conversion.</param>
+    /// <returns>Epsilon.</returns>
+    public static double ToEpsilon(double rdp, double order, double delta, RdpConversion conversion) => Math.Max(0, conversion switch
+    {
+        RdpConversion.Classic => rdp + (Math.Log(1 / delta) / (order - 1)),
+        _ => rdp + Math.Log((order - 1) / order) - ((Math.Log(delta) + Math.Log(order)) / (order - 1)),
+    });
+
+    /// <summary>The smallest epsilon over <paramref name="orders"/> for RDP values computed elsewhere, and the order reaching it.</summary>
+    /// <param name="orders">Orders above 1.</param>
+    /// <param name="rdp">The RDP at each order.</param>
+    /// <param name="delta">Target delta in (0, 1).</param>
+    /// <param name="conversion">The conversion.</param>
+    /// <returns>Epsilon and the best order.</returns>
+    /// <exception cref="ArgumentException">The lists differ in length.</exception>
+    public static (double Epsilon, double Order) ComputeEpsilon(IReadOnlyList<double> orders, IReadOnlyList<double> rdp, double delta, RdpConversion conversion = RdpConversion.Balle2020)
+    {
+        ArgumentNullException.ThrowIfNull(orders);
+        ArgumentNullException.ThrowIfNull(rdp);
+        if (orders.Count != rdp.Count)
+        {
+            throw new ArgumentException($"{orders.Count} orders for {rdp.Count} RDP values.", nameof(rdp));
+        }
+
+        (double best, double bestOrder) = (double.PositiveInfinity, 0);
+        for (int i = 0; i < orders.Count; i++)
+        {
+            double epsilon = ToEpsilon(rdp[i], orders[i], delta, conversion);
+            if (epsilon < best)
+            {
+                (best, bestOrder) = (epsilon, orders[i]);
             }
         }
 

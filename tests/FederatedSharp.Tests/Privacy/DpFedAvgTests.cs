@@ -104,12 +104,18 @@ public class DpFedAvgTests
             }).Build().RunAsync().WithTimeout();
 
         double[] epsilons = result.History.Rounds.Select(r => r.AggregatorMetrics.GetDouble("dp_epsilon", double.NaN)).ToArray();
+        double[] pld = result.History.Rounds.Select(r => r.AggregatorMetrics.GetDouble("dp_epsilon_pld", double.NaN)).ToArray();
         var accountant = new RdpAccountant();
         accountant.Step(0.5, 1.1, 5);
+        var reference = new PldAccountant(1e-3);
+        reference.Step(0.5, 1.1, 5);
         Assert.Multiple(() =>
         {
             Assert.That(epsilons, Is.Ordered.Ascending);
             Assert.That(epsilons[^1], Is.EqualTo(accountant.GetPrivacySpent(1e-5).Epsilon).Within(1e-9));
+            Assert.That(pld, Is.Ordered.Ascending);
+            Assert.That(pld[^1], Is.EqualTo(reference.GetEpsilon(1e-5)).Within(1e-9), "both epsilons in every round's metrics");
+            Assert.That(pld.Zip(epsilons), Has.All.Matches<(double Pld, double Rdp)>(p => p.Pld <= p.Rdp), "PLD is the tighter bound");
             Assert.That(result.History.Rounds[0].AggregatorMetrics.GetDouble("dp_noise_stddev", 0), Is.EqualTo(1.1 * 0.5 / 5).Within(1e-12));
         });
     }

@@ -9,8 +9,9 @@ public class RdpAccountantTests
     {
         // opacus.ai compute_dp_sgd_privacy: dataset 60,000, batch 256, noise 1.12, 60 epochs, delta 1e-5, orders
         // 10, 20, 100 "satisfies (epsilon, delta)-DP of (2.95, 1e-5)". Steps as Opacus counts them: int(epochs / q).
+        // The printed figure predates Opacus' switch to the Balle et al. conversion: it is the classic one's.
         double q = 256.0 / 60000;
-        var accountant = new RdpAccountant();
+        var accountant = new RdpAccountant(RdpConversion.Classic);
         accountant.Step(q, 1.12, (long)(60 / q));
         (double epsilon, int order) = accountant.GetPrivacySpent(1e-5, new[] { 10, 20, 100 });
         TestContext.Out.WriteLine($"epsilon {epsilon:F4} at order {order}");
@@ -23,7 +24,7 @@ public class RdpAccountantTests
         // Bu, Dong, Long, Su 2020 (NoisySGD on MNIST, Figure 4): q = 256/60000, sigma = 1.3: the moments accountant
         // gives (1.34, 1e-5)-DP at the 20th epoch.
         double q = 256.0 / 60000;
-        var accountant = new RdpAccountant();
+        var accountant = new RdpAccountant(RdpConversion.Classic);
         accountant.Step(q, 1.3, (long)(20 / q));
         Assert.That(accountant.GetPrivacySpent(1e-5).Epsilon, Is.EqualTo(1.34).Within(1).Percent);
     }
@@ -120,5 +121,77 @@ public class RdpAccountantTests
             Assert.That(extended, Is.LessThanOrEqualTo(integer));
             Assert.That(extended, Is.GreaterThan(integer * 0.9), "fractions refine, they do not change the picture");
         });
+    }
+
+    [Test]
+    public void ComputeEpsilon_ConstantRdpOfDpAccountingsTest_GivesItsHandComputedEpsilon()
+    {
+        // dp_accounting rdp_privacy_accountant_test.test_compute_epsilon_delta_pure_dp: orders 2..32, RDP 1.1 at each,
+        // delta 1e-5 give epsilon 1.32783806176 at order 32 (Balle et al. 2020's conversion).
+        double[] orders = Enumerable.Range(2, 31).Select(o => (double)o).ToArray();
+
+        (double epsilon, double order) = RdpAccountant.ComputeEpsilon(orders, orders.Select(_ => 1.1).ToArray(), 1e-5);
+
+        Assert.That(epsilon, Is.EqualTo(1.32783806176).Within(1e-10));
+        Assert.That(order, Is.EqualTo(32));
+    }
+
+    [Test]
+    public void GetPrivacySpent_GaussianCalibratedToOneAndOneInAMillion_GivesEpsilonOneWithFineOrders()
+    {
+        // dp_accounting test_compute_epsilon_delta_gaussian: sigma 4.530877117, no sampling, orders 1.000 to 99.999 in
+        // steps of 0.001: epsilon 1 at delta 1e-6 (to 7 places).
+        var accountant = new RdpAccountant();
+        accountant.Step(1.0, 4.530877117);
+
+        (double epsilon, _) = accountant.GetPrivacySpent(1e-6, Enumerable.Range(1001, 98999).Select(i => i * 0.001));
+
+        Assert.That(epsilon, Is.EqualTo(1).Within(5e-7));
+    }
+
+    [Test]
+    public void ComputeRdp_PoissonSampledGaussianOfDpAccountingsTest_MatchesItsValuesFromOrderFive()
+    {
+        // dp_accounting test_compute_rdp_poisson_sampled_gaussian: sigma 2.5, q 0.01, 50 steps, rtol 1e-4. Its values at
+        // orders 1.5 and 2.5 (6.70579741e-4, 1.08548710e-3) are 3.2% and 0.006% above the integral that defines A_alpha;
+        // ours equal that integral (next test), so only the orders where the two agree are compared here.
+        double[] orders = { 5, 50, 100 };
+        double[] expected = { 2.18075656e-03, 2.38460375e-02, 1.67416308e02 };
+
+        double[] rdp = orders.Select(o => 50 * RdpAccountant.ComputeRdp(0.01, 2.5, o)).ToArray();
+
+        Assert.That(rdp, Is.EqualTo(expected).Within(1e-4).Percent);
+    }
+
+    [TestCase(1.5)]
+    [TestCase(2.5)]
+    [TestCase(3.7)]
+    public void ComputeRdp_FractionalOrder_EqualsTheDefiningIntegral(double order)
+    {
+        // A_alpha = E_{x ~ N(0, s^2)} [(1 - q + q exp((2x - 1) / (2 s^2)))^alpha], by the trapezoidal rule.
+        const double q = 0.01, sigma = 2.5;
+        const int n = 200_000;
+        double lo = -20 * sigma, hi = (20 * sigma) + 5, h = (hi - lo) / n, sum = 0;
+        for (int i = 0; i <= n; i++)
+        {
+            double x = lo + (i * h);
+            double pdf = Math.Exp(-x * x / (2 * sigma * sigma)) / (sigma * Math.Sqrt(2 * Math.PI));
+            sum += (i == 0 || i == n ? 0.5 : 1) * pdf * Math.Pow(1 - q + (q * Math.Exp(((2 * x) - 1) / (2 * sigma * sigma))), order);
+        }
+
+        double integral = Math.Log(sum * h) / (order - 1);
+
+        Assert.That(RdpAccountant.ComputeRdp(q, sigma, order), Is.EqualTo(integral).Within(1e-6).Percent);
+    }
+
+    [Test]
+    public void GetPrivacySpent_Balle2020Default_TighterThanClassicOnTheSameSteps()
+    {
+        var balle = new RdpAccountant();
+        var classic = new RdpAccountant(RdpConversion.Classic);
+        balle.Step(0.01, 1.1, 1000);
+        classic.Step(0.01, 1.1, 1000);
+
+        Assert.That(balle.GetPrivacySpent(1e-5).Epsilon, Is.LessThan(classic.GetPrivacySpent(1e-5).Epsilon));
     }
 }
