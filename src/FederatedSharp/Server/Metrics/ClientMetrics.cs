@@ -25,3 +25,12 @@ public readonly record struct MetricSample(string ClientId, long ExampleCount, d
 /// <param name="samples">Every reporting client's value, in aggregation order; never empty.</param>
 /// <returns>The round's value.</returns>
 public delegate double MetricAggregator(IReadOnlyList<MetricSample> samples);
+
+/// <summary>
+/// Computes a round's metric from every client's whole evaluation result, for metrics that are not averages of local
+/// values: the clients report sufficient statistics (for example a <see cref="BinaryScoreHistogram"/>) and the server
+/// combines them (<see cref="MetricAggregators.Auc"/>).
+/// </summary>
+/// <param name="results">Every accepted evaluation of the round, in aggregation order; never empty.</param>
+/// <returns>The round's value, or null when the clients' reports do not allow one.</returns>
+public delegate double? ComputedMetric(IReadOnlyList<ClientEvaluateMetrics> results);

@@ -16,6 +16,13 @@ public sealed class MetricAggregationOptions
     /// <summary>Evaluation metrics by name (the distributed loss stays the example-weighted mean).</summary>
     public Dictionary<string, MetricAggregator> Evaluate { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Evaluation metrics computed from every client's whole result rather than averaged, by name (for example
+    /// <c>["auc"] = MetricAggregators.Auc("auc_histogram")</c>). They run after the averages and replace an average of
+    /// the same name.
+    /// </summary>
+    public Dictionary<string, ComputedMetric> Computed { get; } = new(StringComparer.Ordinal);
+
     /// <summary>The fit metrics' default (example-weighted mean).</summary>
     public MetricAggregator DefaultFit { get; set; } = MetricAggregators.WeightedMean;
 
@@ -25,8 +32,26 @@ public sealed class MetricAggregationOptions
     internal ConfigRecord AggregateFit(IEnumerable<ClientFitMetrics> results) =>
         Aggregate(results.Select(r => (r.ClientId, r.ExampleCount, r.Metrics)), Fit, DefaultFit);
 
-    internal ConfigRecord AggregateEvaluate(IEnumerable<ClientEvaluateMetrics> results) =>
-        Aggregate(results.Select(r => (r.ClientId, r.ExampleCount, r.Metrics)), Evaluate, DefaultEvaluate);
+    internal ConfigRecord AggregateEvaluate(IEnumerable<ClientEvaluateMetrics> results)
+    {
+        var list = results.ToList();
+        ConfigRecord averaged = Aggregate(list.Select(r => (r.ClientId, r.ExampleCount, r.Metrics)), Evaluate, DefaultEvaluate);
+        if (Computed.Count == 0 || list.Count == 0)
+        {
+            return averaged;
+        }
+
+        ConfigRecord record = averaged.Copy();
+        foreach ((string key, ComputedMetric metric) in Computed)
+        {
+            if (metric(list) is double value)
+            {
+                record[key] = value;
+            }
+        }
+
+        return record.Freeze();
+    }
 
     internal MetricAggregationOptions Copy()
     {
@@ -41,6 +66,11 @@ public sealed class MetricAggregationOptions
             copy.Evaluate[key] = value;
         }
 
+        foreach ((string key, ComputedMetric value) in Computed)
+        {
+            copy.Computed[key] = value;
+        }
+
         return copy;
     }
 
@@ -53,6 +83,14 @@ public sealed class MetricAggregationOptions
             if (value is null)
             {
                 throw new ArgumentException($"The metric aggregator for '{key}' is null.", nameof(MetricAggregationOptions));
+            }
+        }
+
+        foreach ((string key, ComputedMetric? value) in Computed)
+        {
+            if (value is null)
+            {
+                throw new ArgumentException($"The computed metric '{key}' is null.", nameof(MetricAggregationOptions));
             }
         }
     }

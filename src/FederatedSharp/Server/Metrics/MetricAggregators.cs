@@ -42,4 +42,46 @@ public static class MetricAggregators
 
     /// <summary>The largest value over clients (the worst site, for a loss).</summary>
     public static MetricAggregator Max { get; } = samples => samples.Max(s => s.Value);
+
+    /// <summary>
+    /// The global AUC from the clients' <see cref="BinaryScoreHistogram"/>s, reported under <paramref name="histogramKey"/>
+    /// as an evaluation metric: the histograms are merged and the AUC computed as over the pooled test sets. Clients
+    /// without the key, or with a malformed histogram, are left out; null when none reported one.
+    /// </summary>
+    /// <param name="histogramKey">The evaluation metric holding each client's histogram.</param>
+    /// <returns>The computed metric, for <see cref="MetricAggregationOptions.Computed"/>.</returns>
+    public static ComputedMetric Auc(string histogramKey)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(histogramKey);
+        return results =>
+        {
+            BinaryScoreHistogram? merged = null;
+            foreach (ClientEvaluateMetrics result in results)
+            {
+                if (!result.Metrics.TryGetValue(histogramKey, out FederatedSharp.Clients.ConfigValue value))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    BinaryScoreHistogram histogram = BinaryScoreHistogram.FromConfigValue(value);
+                    if (merged is null)
+                    {
+                        merged = histogram;
+                    }
+                    else
+                    {
+                        merged.Merge(histogram);
+                    }
+                }
+                catch (Exception e) when (e is FormatException or ArgumentException)
+                {
+                    // A malformed or mismatched histogram is left out: one client cannot break the round's metrics.
+                }
+            }
+
+            return merged?.Auc();
+        };
+    }
 }
