@@ -113,4 +113,42 @@ public sealed class FederatedServer
         Log.QueryCompleted(_services.Logger, name, answers.Count, clients.Count);
         return new QueryRoundResult(answers, failures);
     }
+
+    /// <summary>
+    /// Evaluates given parameters on clients' local test data through the engine's client-call path (deadline
+    /// <see cref="FederatedServerOptions.EvaluateTimeout"/>, retries, failures recorded), outside any round: for
+    /// cross-site evaluation, or to evaluate a model chosen after training.
+    /// </summary>
+    /// <param name="parameters">The parameters to evaluate; the caller keeps ownership.</param>
+    /// <param name="clientIds">The clients to ask; null for every connected client.</param>
+    /// <param name="config">The evaluation configuration; null for none.</param>
+    /// <param name="cancellationToken">Cancels the evaluation.</param>
+    /// <returns>Each answering client's loss, example count and metrics, in the order asked, and each failure.</returns>
+    /// <exception cref="OperationCanceledException">The evaluation was cancelled.</exception>
+    public async Task<(IReadOnlyList<ClientEvaluateMetrics> Results, IReadOnlyList<ClientFailure> Failures)> EvaluateAsync(
+        ModelParameters parameters, IReadOnlyList<string>? clientIds = null, ConfigRecord? config = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        IReadOnlyList<string> clients = clientIds ?? _services.Transport.GetAvailableClients();
+        var instructions = new EvaluateInstructions(0, parameters, (config?.Copy() ?? new ConfigRecord()).Freeze());
+        ClientOutcome<EvaluateResult>[] outcomes = await Task.WhenAll(clients.Select(id => _services.Caller.CallAsync(
+            id, RoundPhase.Evaluate, 0, _services.Options.EvaluateTimeout, (c, ct) => c.EvaluateAsync(instructions, ct), cancellationToken))).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        var failures = new List<ClientFailure>();
+        var results = new List<ClientEvaluateMetrics>();
+        foreach (ClientOutcome<EvaluateResult> outcome in outcomes)
+        {
+            if (outcome.Failure is not null)
+            {
+                _services.Caller.Record(failures, 0, outcome.Failure);
+            }
+            else
+            {
+                EvaluateResult result = outcome.Result!;
+                results.Add(new ClientEvaluateMetrics(outcome.ClientId, result.ExampleCount, result.Loss, result.Metrics));
+            }
+        }
+
+        return (results, failures);
+    }
 }

@@ -23,5 +23,8 @@ public sealed class History
     public IReadOnlyList<(int Round, double Value)> GetCentralizedMetric(string key) =>
         _rounds.Where(r => r.CentralizedMetrics.ContainsKey(key)).Select(r => (r.Round, r.CentralizedMetrics[key].AsDouble())).ToList();
 
+    /// <summary>The cross-site evaluation of the final models (<see cref="CrossSiteEvaluation"/>), when one ran; not checkpointed.</summary>
+    public CrossSiteMatrix? CrossSite { get; internal set; }
+
     internal void Add(RoundRecord record) => _rounds.Add(record);
 }
