@@ -42,6 +42,9 @@ public sealed class HeartDiseaseOptions
     public int MaxConcurrency { get; set; } = 4;
 
     public string? DataDirectory { get; set; }
+
+    /// <summary>After training, evaluate the global model and every hospital's last local model on every hospital's test set.</summary>
+    public bool CrossSite { get; set; }
 }
 
 /// <summary>FLamby's per-strategy settings (flamby_benchmark_summary.csv) and the method row to compare with.</summary>
@@ -59,7 +62,8 @@ public sealed record HeartDiseaseResult(
     float[] FinalParameters,
     string Aggregator,
     string? FlambyMethod,
-    double ClientLearningRate);
+    double ClientLearningRate,
+    CrossSiteMatrix? CrossSite = null);
 
 /// <summary>The FLamby Fed-Heart-Disease federation: four hospitals, logistic regression, trained with FederatedSharp.</summary>
 public static class HeartDiseaseFederation
@@ -139,7 +143,8 @@ public static class HeartDiseaseFederation
                 Metrics = { ["accuracy"] = TorchMetrics.BinaryAccuracy() },
             });
             clients.Add(client);
-            transport.AddClient(c.Name, client);
+            // For cross-site evaluation each hospital keeps its last locally trained model to share afterwards.
+            transport.AddClient(c.Name, options.CrossSite ? new LocalModelClient(client) : client);
         }
 
         try
@@ -198,6 +203,9 @@ public static class HeartDiseaseFederation
                 }),
                 cancellationToken);
 
+            CrossSiteMatrix? crossSite = options.CrossSite
+                ? await new CrossSiteEvaluation(server).EvaluateAsync(result, centres.Select(c => c.Name).ToArray(), cancellationToken: cancellationToken)
+                : null;
             RoundFigures last = figures[^1];
             return new HeartDiseaseResult(
                 figures,
@@ -207,7 +215,8 @@ public static class HeartDiseaseFederation
                 result.Parameters.Values.ToArray(),
                 aggregator.Name,
                 plan.FlambyMethod,
-                learningRate);
+                learningRate,
+                crossSite);
         }
         finally
         {

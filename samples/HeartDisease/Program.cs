@@ -8,8 +8,10 @@ using Spectre.Console;
 // Usage: dotnet run --project samples/HeartDisease -- [--rounds 15] [--strategy fedavg|fedprox] [--mu 0.01]
 //        [--seed 42] [--local-steps 100] [--lr 0.001] [--batch-size 4] [--output results.json] [--plot accuracy.png]
 //        [--otel-console] (spans and metrics through OpenTelemetry's console exporter)
+//        [--cross-site] [--cross-site-plot cross-site.png] (every hospital's local model and the global one on every test set)
 var options = new HeartDiseaseOptions();
 string plotPath = "heart-disease-accuracy.png";
+string crossSitePlot = "heart-disease-cross-site.png";
 string? outputPath = null;
 IDisposable? telemetry = null;
 for (int i = 0; i < args.Length; i++)
@@ -34,8 +36,10 @@ for (int i = 0; i < args.Length; i++)
         case "--output": outputPath = Next(); break;
         case "--plot": plotPath = Next(); break;
         case "--otel-console": telemetry ??= OpenTelemetryConsole.Start("heart-disease-simulation"); break;
+        case "--cross-site": options.CrossSite = true; break;
+        case "--cross-site-plot": options.CrossSite = true; crossSitePlot = Next(); break;
         case "--help" or "-h":
-            Console.WriteLine("options: --rounds N --strategy NAME --mu X --hp key=value --seed N --local-steps N --lr X --batch-size N --fedbuff K --output FILE.json --plot FILE.png --otel-console");
+            Console.WriteLine("options: --rounds N --strategy NAME --mu X --hp key=value --seed N --local-steps N --lr X --batch-size N --fedbuff K --output FILE.json --plot FILE.png --otel-console --cross-site --cross-site-plot FILE.png");
             Console.WriteLine("strategies (hyperparameters): " + string.Join("; ", FederatedSharp.Aggregation.Aggregators.Names.Select(n => $"{n.Key} ({n.Value})")));
             return 0;
         default:
@@ -66,6 +70,12 @@ AnsiConsole.Write(table);
 
 WritePlot(plotPath, result);
 AnsiConsole.MarkupLine($"Accuracy plot written to [link]{Path.GetFullPath(plotPath)}[/]");
+if (result.CrossSite is { } crossSite)
+{
+    CrossSitePlot.Print(crossSite, "accuracy");
+    CrossSitePlot.Write(crossSitePlot, crossSite, "accuracy");
+    AnsiConsole.MarkupLine($"Cross-site heat map written to [link]{Path.GetFullPath(crossSitePlot)}[/]");
+}
 if (outputPath is not null)
 {
     var json = new
