@@ -20,9 +20,15 @@ public sealed class TorchModelAdapter
     /// <param name="includeBuffers">Also exchange buffers (running statistics); default false.</param>
     /// <exception cref="ArgumentException">A tensor is not float32 on the CPU.</exception>
     public TorchModelAdapter(nn.Module module, bool includeBuffers = false)
+        : this(module, includeBuffers, excluded: null)
+    {
+    }
+
+    /// <summary>Captures the module's parameters except <paramref name="excluded"/> (personal tensors that stay at the site).</summary>
+    internal TorchModelAdapter(nn.Module module, bool includeBuffers, ISet<string>? excluded)
     {
         ArgumentNullException.ThrowIfNull(module);
-        var named = module.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).ToList();
+        var named = module.named_parameters().Where(p => excluded is null || !excluded.Contains(p.name)).Select(p => (p.name, (Tensor)p.parameter)).ToList();
         if (includeBuffers)
         {
             named.AddRange(module.named_buffers().Select(b => (b.name, b.buffer)));

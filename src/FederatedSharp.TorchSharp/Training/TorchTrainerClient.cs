@@ -19,6 +19,7 @@ public sealed partial class TorchTrainerClient : IClient, IDisposable
     private readonly TorchTrainerOptions _options;
     private readonly nn.Module<Tensor, Tensor> _module;
     private readonly TorchModelAdapter _adapter;
+    private readonly PersonalTensors? _personal;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly bool _ownsData;
     private readonly BinaryModelSerializer _serializer = new();
@@ -38,11 +39,12 @@ public sealed partial class TorchTrainerClient : IClient, IDisposable
         options.Validate();
         _options = options;
         _module = options.Module!;
-        _adapter = new TorchModelAdapter(_module);
+        _personal = options.Personalization is { Method: not PersonalizationMethod.None } personalization ? PersonalTensors.Resolve(_module, personalization) : null;
+        _adapter = new TorchModelAdapter(_module, includeBuffers: false, excluded: _personal?.ParameterNames);
         _ownsData = ownsData;
     }
 
-    /// <summary>The module's layout (what the server's initial parameters must match).</summary>
+    /// <summary>The federated part of the module's layout (what the server's initial parameters must match): every parameter but the personal ones.</summary>
     public TensorLayout Layout => _adapter.Layout;
 
     /// <summary>The module's current parameters.</summary>
@@ -86,7 +88,7 @@ public sealed partial class TorchTrainerClient : IClient, IDisposable
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return await Task.Run(() => Evaluate(instructions.Parameters), cancellationToken).ConfigureAwait(false);
+            return await Task.Run(() => EvaluatePersonalised(instructions), cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -103,9 +105,15 @@ public sealed partial class TorchTrainerClient : IClient, IDisposable
         ArgumentNullException.ThrowIfNull(parameters);
         ObjectDisposedException.ThrowIf(_disposed, this);
         data ??= _options.Test ?? _options.Train!;
+        _adapter.CopyFrom(parameters);
+        return EvaluateLoaded(data);
+    }
+
+    // Evaluates the module as it is loaded.
+    private EvaluateResult EvaluateLoaded(TorchDataSet data)
+    {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        _adapter.CopyFrom(parameters);
         _module.eval();
         Tensor output = _module.forward(data.Features);
         double loss = _options.Loss!(output, data.Targets).item<float>();
@@ -171,9 +179,15 @@ public sealed partial class TorchTrainerClient : IClient, IDisposable
         TorchDataSet train = _options.Train!;
         using var scope = torch.NewDisposeScope();
         _adapter.CopyFrom(instructions.Parameters);
+        _personal?.Restore(instructions.State);
         Parameter[] parameters = _module.parameters().ToArray();
         Tensor[]? anchors = mu > 0 ? parameters.Select(p => p.detach().clone()).ToArray() : null;
         float[]? serverControl = ReadServerControl(config);
+        if (serverControl is not null && _personal is not null)
+        {
+            throw new InvalidOperationException("SCAFFOLD's control variates span the whole model; they cannot be combined with personalisation, whose personal tensors the server never sees.");
+        }
+
         float[]? localControl = serverControl is null ? null : LoadControlVariate(instructions.State, serverControl.Length);
         Tensor[]? corrections = serverControl is null ? null : ControlCorrections(serverControl, localControl!);
         var metrics = new ConfigRecord();
@@ -216,6 +230,7 @@ public sealed partial class TorchTrainerClient : IClient, IDisposable
         }
 
         ModelParameters result = _adapter.ToParameters();
+        _personal?.Save(instructions.State);
         metrics[ConfigKeys.TrainLoss] = lossSum / steps;
         if (_options.DpSgd is { } dpOptions)
         {

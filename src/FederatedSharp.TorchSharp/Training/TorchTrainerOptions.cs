@@ -58,6 +58,9 @@ public sealed class TorchTrainerOptions
     /// </summary>
     public bool LossDecomposesPerExample { get; set; } = true;
 
+    /// <summary>Personalisation (FedPer, FedBN, local fine-tuning); null (default) federates the whole model.</summary>
+    public PersonalizationOptions? Personalization { get; set; }
+
     /// <summary>Evaluation metrics by name, each a function of (output, target); for example <see cref="TorchMetrics.BinaryAccuracy"/>.</summary>
     public IDictionary<string, Func<Tensor, Tensor, double>> Metrics { get; } = new Dictionary<string, Func<Tensor, Tensor, double>>(StringComparer.Ordinal);
 
@@ -88,6 +91,7 @@ public sealed class TorchTrainerOptions
             throw new ArgumentOutOfRangeException(nameof(ProximalMu), ProximalMu, "The proximal coefficient must be a finite number >= 0.");
         }
 
+        Personalization?.Validate();
         if (Train.Count == 0)
         {
             throw new ArgumentException("The training set is empty.");

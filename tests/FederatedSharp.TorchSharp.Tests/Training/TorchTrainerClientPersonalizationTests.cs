@@ -1,0 +1,148 @@
+using System.Text;
+using FederatedSharp.Clients;
+using FederatedSharp.Parameters;
+using FederatedSharp.Serialization;
+using FederatedSharp.TorchSharp.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace FederatedSharp.TorchSharp.Tests.Training;
+
+/// <summary>TorchTrainerClient personalisation: FedPer, FedBN and local fine-tuning through TorchTrainerOptions.</summary>
+public class TorchTrainerClientPersonalizationTests
+{
+    // Two inputs, binary label y = 1 when x0 + x1 > shift: each site has its own shift, so a personal head helps.
+    private static TorchDataSet Data(int n, ulong seed, float shift = 0)
+    {
+        var random = new DeterministicRandom(seed);
+        float[] x = new float[n * 2];
+        float[] y = new float[n];
+        for (int i = 0; i < n; i++)
+        {
+            x[2 * i] = (float)((random.NextDouble() * 2) - 1);
+            x[(2 * i) + 1] = (float)((random.NextDouble() * 2) - 1);
+            y[i] = x[2 * i] + x[(2 * i) + 1] > shift ? 1 : 0;
+        }
+
+        return TorchDataSet.FromArrays(x, 2, y);
+    }
+
+    private static nn.Module<Tensor, Tensor> Model(bool norm = false)
+    {
+        torch.random.manual_seed(1);
+        return norm
+            ? nn.Sequential(("body", nn.Linear(2, 8)), ("bn", nn.BatchNorm1d(8)), ("relu", nn.ReLU()), ("head", nn.Linear(8, 1)), ("sigmoid", nn.Sigmoid()))
+            : nn.Sequential(("body", nn.Linear(2, 8)), ("relu", nn.ReLU()), ("head", nn.Linear(8, 1)), ("sigmoid", nn.Sigmoid()));
+    }
+
+    private static TorchTrainerClient Client(PersonalizationOptions personalization, bool norm = false, float shift = 0, nn.Module<Tensor, Tensor>? module = null) => new(new TorchTrainerOptions
+    {
+        Module = module ?? Model(norm),
+        Train = Data(200, 1, shift),
+        Test = Data(100, 2, shift),
+        Loss = nn.BCELoss().forward,
+        LearningRate = 0.5,
+        BatchSize = 16,
+        LocalSteps = 40,
+        Seed = 3,
+        Metrics = { ["accuracy"] = TorchMetrics.BinaryAccuracy() },
+        Personalization = personalization,
+    });
+
+    private static PersonalizationOptions FedPer() => new() { Method = PersonalizationMethod.FedPer, PersonalLayers = { "head." } };
+
+    [Test]
+    public async Task FitAsync_FedPer_HeadNeverInTheLayoutTheUpdateOrItsSerializedBytes()
+    {
+        using TorchTrainerClient client = Client(FedPer());
+        using ModelParameters global = ModelParameters.Create(client.Layout);
+        var state = new ClientState("site");
+
+        using FitResult fit = await client.FitAsync(new FitInstructions(1, global, ConfigRecord.Empty) { State = state });
+
+        byte[] wire = new BinaryModelSerializer().SerializeToArray(fit.Parameters);
+        Assert.Multiple(() =>
+        {
+            Assert.That(client.Layout.Tensors.Select(t => t.Name), Is.EqualTo(new[] { "body.weight", "body.bias" }), "the server's layout lacks the head");
+            Assert.That(fit.Parameters.Layout, Is.EqualTo(client.Layout));
+            Assert.That(Encoding.UTF8.GetString(wire), Does.Not.Contain("head"), "no personal tensor name on the wire");
+            Assert.That(wire.Length, Is.LessThan(8 * 3 * 4 + 200), "and no room for its 9 values beyond the body's 24 and the header");
+            Assert.That(state.GetFloats("personal/head.weight"), Has.Length.EqualTo(8), "the head is kept in the site's state");
+        });
+    }
+
+    [Test]
+    public async Task EvaluateAsync_FedPerOnAFreshClientWithTheSitesState_UsesThePersonalHead()
+    {
+        using TorchTrainerClient first = Client(FedPer(), shift: 0.5f);
+        using ModelParameters global = ModelParameters.Create(first.Layout);
+        var state = new ClientState("site");
+        using FitResult fit = await first.FitAsync(new FitInstructions(1, global, ConfigRecord.Empty) { State = state });
+        EvaluateResult before = await first.EvaluateAsync(new EvaluateInstructions(1, fit.Parameters, ConfigRecord.Empty) { State = state });
+
+        // A re-created client (a simulation's virtual client) with another initial head: the state brings the trained one back.
+        torch.random.manual_seed(99);
+        using TorchTrainerClient recreated = Client(FedPer(), shift: 0.5f, module: nn.Sequential(("body", nn.Linear(2, 8)), ("relu", nn.ReLU()), ("head", nn.Linear(8, 1)), ("sigmoid", nn.Sigmoid())));
+        EvaluateResult withoutState = await recreated.EvaluateAsync(new EvaluateInstructions(1, fit.Parameters, ConfigRecord.Empty));
+        EvaluateResult withState = await recreated.EvaluateAsync(new EvaluateInstructions(1, fit.Parameters, ConfigRecord.Empty) { State = state });
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(withState.Loss, Is.EqualTo(before.Loss).Within(1e-6));
+            Assert.That(withState.Metrics["personal_accuracy"].AsDouble(), Is.EqualTo(before.Metrics["personal_accuracy"].AsDouble()));
+            Assert.That(withoutState.Loss, Is.Not.EqualTo(before.Loss).Within(1e-6), "without the state the head is the fresh one");
+        });
+    }
+
+    [Test]
+    public async Task FitAsync_FedBN_NormalisationParametersAndRunningStatisticsStayLocal()
+    {
+        using TorchTrainerClient client = Client(new PersonalizationOptions { Method = PersonalizationMethod.FedBN }, norm: true);
+        using ModelParameters global = client.GetParameters();
+        var state = new ClientState("site");
+
+        using FitResult fit = await client.FitAsync(new FitInstructions(1, global, ConfigRecord.Empty) { State = state });
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(client.Layout.Tensors.Select(t => t.Name), Is.EqualTo(new[] { "body.weight", "body.bias", "head.weight", "head.bias" }));
+            Assert.That(state.GetFloats("personal/bn.weight"), Has.Length.EqualTo(8));
+            Assert.That(state.GetFloats("personal/bn.running_mean"), Has.Length.EqualTo(8));
+            Assert.That(state.GetFloats("personal/bn.running_mean")!, Has.Some.Not.EqualTo(0f), "the running statistics moved during local training");
+        });
+    }
+
+    [Test]
+    public async Task EvaluateAsync_FineTune_ReportsTheGlobalModelAndTheFineTunedOne()
+    {
+        var fineTune = new PersonalizationOptions { Method = PersonalizationMethod.FineTune, FineTuneSteps = 30 };
+        using TorchTrainerClient client = Client(fineTune, shift: 0.6f);
+        using TorchTrainerClient plain = Client(new PersonalizationOptions(), shift: 0.6f);
+        using ModelParameters global = ModelParameters.Create(client.Layout);
+
+        EvaluateResult result = await client.EvaluateAsync(new EvaluateInstructions(1, global, ConfigRecord.Empty));
+        EvaluateResult reference = await plain.EvaluateAsync(new EvaluateInstructions(1, global, ConfigRecord.Empty));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Loss, Is.EqualTo(reference.Loss).Within(1e-6), "the global model's figures are the plain client's");
+            Assert.That(result.Metrics["accuracy"].AsDouble(), Is.EqualTo(reference.Metrics["accuracy"].AsDouble()));
+            Assert.That(result.Metrics["personal_loss"].AsDouble(), Is.LessThan(result.Loss), "30 local steps from the zero model fit the site better");
+            Assert.That(plain.Layout, Is.EqualTo(client.Layout), "fine-tuning keeps the whole model federated");
+        });
+    }
+
+    [Test]
+    public void Constructor_BadPersonalisation_ThrowsNamingTheProblem()
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.That(() => Client(new PersonalizationOptions { Method = PersonalizationMethod.FedPer }), Throws.ArgumentException.With.Message.Contains("PersonalLayers"));
+            Assert.That(() => Client(new PersonalizationOptions { Method = PersonalizationMethod.FedPer, PersonalLayers = { "classifier.*" } }),
+                Throws.ArgumentException.With.Message.Contains("'classifier.*' matches no parameter").And.Message.Contains("head.weight"));
+            Assert.That(() => Client(new PersonalizationOptions { Method = PersonalizationMethod.FedPer, PersonalLayers = { "*" } }),
+                Throws.ArgumentException.With.Message.Contains("nothing would be federated"));
+            Assert.That(() => Client(new PersonalizationOptions { Method = PersonalizationMethod.FedBN }), Throws.ArgumentException.With.Message.Contains("no normalisation layer"));
+        });
+    }
+}
