@@ -1,4 +1,8 @@
 using FederatedSharp.Clients;
+using FederatedSharp.Parameters;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace FederatedSharp.TorchSharp.Training;
 
@@ -25,7 +29,15 @@ public sealed partial class TorchTrainerClient
             return WithPersonal(global, Evaluate(tuned.Parameters), keepGlobal: true);
         }
 
-        // FedPer, FedBN: the global model has no personal tensors of its own; the site's complete it.
+        if (method == PersonalizationMethod.Ditto)
+        {
+            // The global model w as it is, and the site's personal model v.
+            EvaluateResult global = Evaluate(instructions.Parameters);
+            LoadDitto(instructions.State);
+            return WithPersonal(global, EvaluateLoaded(_options.Test ?? _options.Train!), keepGlobal: true);
+        }
+
+        // FedPer, FedBN, FedRep: the global model has no personal tensors of its own; the site's complete it.
         _adapter.CopyFrom(instructions.Parameters);
         _personal!.Restore(instructions.State);
         EvaluateResult personal = EvaluateLoaded(_options.Test ?? _options.Train!);
@@ -42,5 +54,63 @@ public sealed partial class TorchTrainerClient
         }
 
         return new EvaluateResult(global.Loss, global.ExampleCount, metrics.Freeze());
+    }
+
+    private const string DittoKey = "ditto/personal";
+
+    // FedRep trains the body in the main phase (the head is frozen); every other method trains the whole module.
+    private Parameter[] MainPhaseParameters(Parameter[] all) =>
+        _options.Personalization?.Method == PersonalizationMethod.FedRep ? Named(all, personal: false) : all;
+
+    // FedRep's first phase: the head for HeadEpochs epochs with the body frozen (its own batch order).
+    private double TrainPersonalHead(LocalRun run)
+    {
+        if (_options.Personalization is not { Method: PersonalizationMethod.FedRep } personalization)
+        {
+            return 0;
+        }
+
+        long steps = (long)personalization.HeadEpochs * ((_options.Train!.Count + run.BatchSize - 1) / run.BatchSize);
+        return RunSteps(run, Named(_module.parameters().ToArray(), personal: true), steps, salt: 0xFE);
+    }
+
+    // The module's parameters that are (or are not) personal, in module order.
+    private Parameter[] Named(Parameter[] all, bool personal)
+    {
+        var names = _module.named_parameters().Select(p => p.name).ToArray();
+        return all.Where((_, i) => _personal!.ParameterNames.Contains(names[i]) == personal).ToArray();
+    }
+
+    // Ditto: after the global model's local training (already in the result), the personal model v trains from its last
+    // value (the received global model the first time) with lambda/2 ||v - w||^2 towards the received global w.
+    private void TrainDittoPersonal(FitInstructions instructions, LocalRun run, long steps)
+    {
+        if (_options.Personalization is not { Method: PersonalizationMethod.Ditto } personalization)
+        {
+            return;
+        }
+
+        using var scope = torch.NewDisposeScope();
+        _adapter.CopyFrom(instructions.Parameters);
+        Parameter[] parameters = _module.parameters().ToArray();
+        Tensor[] global = parameters.Select(p => p.detach().clone()).ToArray();
+        LoadDitto(instructions.State);
+        RunSteps(run with { Mu = personalization.DittoLambda, Anchors = global, Corrections = null }, parameters, steps, salt: 0xD1);
+        using ModelParameters personal = _adapter.ToParameters();
+        _dittoPersonal = personal.Values.ToArray();
+        instructions.State?.SetFloats(DittoKey, _dittoPersonal);
+    }
+
+    // Loads the site's Ditto model: from the state, else the copy in memory, else leaves the module (the global model) as it is.
+    private void LoadDitto(ClientState? state)
+    {
+        float[]? values = state?.GetFloats(DittoKey) ?? _dittoPersonal;
+        if (values is null)
+        {
+            return;
+        }
+
+        using ModelParameters personal = ModelParameters.FromValues(_adapter.Layout, values);
+        _adapter.CopyFrom(personal);
     }
 }

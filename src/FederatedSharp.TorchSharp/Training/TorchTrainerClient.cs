@@ -26,6 +26,7 @@ public sealed partial class TorchTrainerClient : IClient, IDisposable
     private const string ControlVariateKey = "scaffold.control_variate";
     private const string DpSgdHistoryKey = "dpsgd.steps";
     private float[]? _controlVariate;
+    private float[]? _dittoPersonal;
     private string _dpHistory = "";
     private bool _disposed;
 
@@ -198,39 +199,12 @@ public sealed partial class TorchTrainerClient : IClient, IDisposable
             metrics[ConfigKeys.InitialLoss] = (double)_options.Loss!(_module.forward(train.Features), train.Targets).item<float>();
         }
 
-        using optim.Optimizer optimizer = _options.OptimizerFactory(parameters, lr);
-        _module.train();
-
-        double lossSum = 0;
-        var order = new int[train.Count];
-        int epoch = -1;
-        int position = train.Count;
-        for (long step = 0; step < steps; step++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (position >= train.Count)
-            {
-                epoch++;
-                for (int i = 0; i < order.Length; i++)
-                {
-                    order[i] = i;
-                }
-
-                new DeterministicRandom(DeterministicRandom.Mix(_options.Seed, (ulong)instructions.Round, (ulong)epoch)).ShuffleInPlace(order.AsSpan());
-                position = 0;
-            }
-
-            int count = Math.Min(batchSize, train.Count - position);
-            using var stepScope = torch.NewDisposeScope();
-            Tensor index = torch.tensor(order.AsSpan(position, count).ToArray().Select(i => (long)i).ToArray(), ScalarType.Int64);
-            position += count;
-            Tensor x = train.Features.index_select(0, index);
-            Tensor y = train.Targets.index_select(0, index);
-            lossSum += Step(optimizer, parameters, x, y, anchors, corrections, mu, instructions.Round, step);
-        }
+        var run = new LocalRun(instructions.Round, batchSize, lr, mu, anchors, corrections, cancellationToken);
+        double lossSum = TrainPersonalHead(run) + RunSteps(run, MainPhaseParameters(parameters), steps, salt: 0);
 
         ModelParameters result = _adapter.ToParameters();
         _personal?.Save(instructions.State);
+        TrainDittoPersonal(instructions, run, steps);
         metrics[ConfigKeys.TrainLoss] = lossSum / steps;
         if (_options.DpSgd is { } dpOptions)
         {
@@ -252,6 +226,66 @@ public sealed partial class TorchTrainerClient : IClient, IDisposable
         }
 
         return new FitResult(result, train.Count, metrics.Freeze());
+    }
+
+    /// <summary>What one fit's local training shares between its phases.</summary>
+    private sealed record LocalRun(int Round, int BatchSize, double Lr, double Mu, Tensor[]? Anchors, Tensor[]? Corrections, CancellationToken CancellationToken);
+
+    // Local mini-batch training of the trainable parameters (the others are frozen) for the given steps, in a seeded
+    // batch order per (seed, round, epoch, salt); returns the summed batch losses.
+    private double RunSteps(LocalRun run, Parameter[] trainable, long steps, ulong salt)
+    {
+        TorchDataSet train = _options.Train!;
+        Parameter[] all = _module.parameters().ToArray();
+        var trainableHandles = trainable.Select(p => p.Handle).ToHashSet();
+        var frozen = all.Where(p => !trainableHandles.Contains(p.Handle)).ToArray();
+        foreach (Parameter p in frozen)
+        {
+            p.requires_grad_(false);
+        }
+
+        try
+        {
+            using optim.Optimizer optimizer = _options.OptimizerFactory(trainable, run.Lr);
+            _module.train();
+            double lossSum = 0;
+            var order = new int[train.Count];
+            int epoch = -1;
+            int position = train.Count;
+            for (long step = 0; step < steps; step++)
+            {
+                run.CancellationToken.ThrowIfCancellationRequested();
+                if (position >= train.Count)
+                {
+                    epoch++;
+                    for (int i = 0; i < order.Length; i++)
+                    {
+                        order[i] = i;
+                    }
+
+                    ulong seed = salt == 0 ? DeterministicRandom.Mix(_options.Seed, (ulong)run.Round, (ulong)epoch) : DeterministicRandom.Mix(_options.Seed, (ulong)run.Round, (ulong)epoch, salt);
+                    new DeterministicRandom(seed).ShuffleInPlace(order.AsSpan());
+                    position = 0;
+                }
+
+                int count = Math.Min(run.BatchSize, train.Count - position);
+                using var stepScope = torch.NewDisposeScope();
+                Tensor index = torch.tensor(order.AsSpan(position, count).ToArray().Select(i => (long)i).ToArray(), ScalarType.Int64);
+                position += count;
+                Tensor x = train.Features.index_select(0, index);
+                Tensor y = train.Targets.index_select(0, index);
+                lossSum += Step(optimizer, all, x, y, run.Anchors, run.Corrections, run.Mu, run.Round, step);
+            }
+
+            return lossSum;
+        }
+        finally
+        {
+            foreach (Parameter p in frozen)
+            {
+                p.requires_grad_(true);
+            }
+        }
     }
 
     // One optimizer step on a batch: DP-SGD's private gradients or the plain loss (with FedProx's proximal term), plus

@@ -33,7 +33,7 @@ internal sealed class PersonalTensors
         var buffers = module.named_buffers().Where(b => b.buffer.dtype == ScalarType.Float32).Select(b => (b.name, b.buffer)).ToList();
         Func<string, bool> personal = options.Method switch
         {
-            PersonalizationMethod.FedPer => Patterns(options.PersonalLayers, parameters.Select(p => p.name).ToList()),
+            PersonalizationMethod.FedPer or PersonalizationMethod.FedRep => Patterns(options.PersonalLayers, parameters.Select(p => p.name).ToList()),
             PersonalizationMethod.FedBN => NormalisationPrefixes(module),
             _ => _ => false,
         };

@@ -17,6 +17,19 @@ public enum PersonalizationMethod
 
     /// <summary>FedBN (Li et al. 2021): normalisation layers' parameters and running statistics stay at the site.</summary>
     FedBN,
+
+    /// <summary>
+    /// FedRep (Collins et al. 2021): each round trains the personal head for <see cref="PersonalizationOptions.HeadEpochs"/>
+    /// epochs with the body frozen, then the body for the round's local steps with the head frozen; only the body travels.
+    /// </summary>
+    FedRep,
+
+    /// <summary>
+    /// Ditto (Li et al. 2021): besides the ordinary local training of the global model w (which travels), a personal
+    /// model v is trained with the proximal term lambda/2 ||v - w||^2 (<see cref="PersonalizationOptions.DittoLambda"/>)
+    /// and stays at the site.
+    /// </summary>
+    Ditto,
 }
 
 /// <summary>
@@ -36,6 +49,12 @@ public sealed class PersonalizationOptions
     /// </summary>
     public IList<string> PersonalLayers { get; } = new List<string>();
 
+    /// <summary>FedRep's head epochs per round, E_h (default 1).</summary>
+    public int HeadEpochs { get; set; } = 1;
+
+    /// <summary>Ditto's lambda (default 0.1): 0 is local training, large values pull the personal model to the global one.</summary>
+    public double DittoLambda { get; set; } = 0.1;
+
     /// <summary>FineTune's local steps from the global model before evaluation (default 10).</summary>
     public int FineTuneSteps { get; set; } = 10;
 
@@ -46,9 +65,19 @@ public sealed class PersonalizationOptions
             throw new ArgumentOutOfRangeException(nameof(Method), Method, "Unknown personalisation method.");
         }
 
-        if (Method == PersonalizationMethod.FedPer && PersonalLayers.Count == 0)
+        if (Method is PersonalizationMethod.FedPer or PersonalizationMethod.FedRep && PersonalLayers.Count == 0)
         {
-            throw new ArgumentException("FedPer needs PersonalLayers: the names (or prefixes, or * patterns) of the tensors that stay at the site.", nameof(PersonalLayers));
+            throw new ArgumentException($"{Method} needs PersonalLayers: the names (or prefixes, or * patterns) of the tensors that stay at the site.", nameof(PersonalLayers));
+        }
+
+        if (Method == PersonalizationMethod.FedRep)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(HeadEpochs, nameof(HeadEpochs));
+        }
+
+        if (Method == PersonalizationMethod.Ditto && (!(DittoLambda >= 0) || !double.IsFinite(DittoLambda)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(DittoLambda), DittoLambda, "Ditto's lambda must be a finite number >= 0.");
         }
 
         if (Method == PersonalizationMethod.FineTune)
