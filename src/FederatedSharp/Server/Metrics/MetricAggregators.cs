@@ -84,4 +84,22 @@ public static class MetricAggregators
             return merged?.Auc();
         };
     }
+
+    /// <summary>
+    /// The worst client's value of an evaluation metric (the smallest, or the largest when smaller is better), for
+    /// reporting the worst site next to the mean, for example of personalised models; null when no client reported it.
+    /// </summary>
+    /// <param name="metric">The numeric evaluation metric.</param>
+    /// <param name="higherIsBetter">True for accuracies (the worst is the smallest), false for losses.</param>
+    /// <returns>The computed metric, for <see cref="MetricAggregationOptions.Computed"/>.</returns>
+    public static ComputedMetric Worst(string metric, bool higherIsBetter = true)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(metric);
+        return results =>
+        {
+            double[] values = results.Where(r => r.Metrics.TryGetValue(metric, out FederatedSharp.Clients.ConfigValue v) && v.IsNumeric)
+                .Select(r => r.Metrics[metric].AsDouble()).ToArray();
+            return values.Length == 0 ? null : higherIsBetter ? values.Min() : values.Max();
+        };
+    }
 }

@@ -163,4 +163,22 @@ public class BinaryScoreHistogramTests
         Assert.That(value, Is.EqualTo(1.0));
         Assert.That(auc(new[] { new ClientEvaluateMetrics("c", 2, 1, ConfigRecord.Empty) }), Is.Null);
     }
+
+    [Test]
+    public void Worst_AccuracyAndLoss_PicksTheWorstReportingClient()
+    {
+        var results = new[]
+        {
+            new ClientEvaluateMetrics("a", 10, 1, new ConfigRecord { ["personal_accuracy"] = 0.9 }),
+            new ClientEvaluateMetrics("b", 10, 1, new ConfigRecord { ["personal_accuracy"] = 0.6 }),
+            new ClientEvaluateMetrics("c", 10, 1, ConfigRecord.Empty),
+        };
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(MetricAggregators.Worst("personal_accuracy")(results), Is.EqualTo(0.6));
+            Assert.That(MetricAggregators.Worst("personal_accuracy", higherIsBetter: false)(results), Is.EqualTo(0.9));
+            Assert.That(MetricAggregators.Worst("missing")(results), Is.Null);
+        });
+    }
 }
