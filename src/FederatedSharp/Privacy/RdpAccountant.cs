@@ -51,17 +51,7 @@ public sealed class RdpAccountant
     /// <exception cref="ArgumentOutOfRangeException">An argument is out of range.</exception>
     public void Step(double sampleRate, double noiseMultiplier, long steps = 1)
     {
-        if (!(sampleRate >= 0 && sampleRate <= 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(sampleRate), sampleRate, "The sample rate must lie in [0, 1].");
-        }
-
-        if (!(noiseMultiplier > 0) || !double.IsFinite(noiseMultiplier))
-        {
-            throw new ArgumentOutOfRangeException(nameof(noiseMultiplier), noiseMultiplier, "The noise multiplier must be a finite number > 0.");
-        }
-
-        ArgumentOutOfRangeException.ThrowIfNegative(steps);
+        SampledGaussianStep.Check(sampleRate, noiseMultiplier, steps);
         _history.Add((sampleRate, noiseMultiplier, steps));
     }
 

@@ -93,23 +93,8 @@ public sealed class FederatedServer
         ArgumentException.ThrowIfNullOrEmpty(name);
         IReadOnlyList<string> clients = clientIds ?? _services.Transport.GetAvailableClients();
         var instructions = new QueryInstructions(name, (config?.Copy() ?? new ConfigRecord()).Freeze(), parameters);
-        ClientOutcome<QueryResult>[] outcomes = await Task.WhenAll(clients.Select(id => _services.Caller.CallAsync(
-            id, RoundPhase.Query, 0, _services.Options.QueryTimeout, (c, ct) => c.QueryAsync(instructions, ct), cancellationToken))).ConfigureAwait(false);
-        cancellationToken.ThrowIfCancellationRequested();
-        var failures = new List<ClientFailure>();
-        var answers = new List<ClientQueryResult>();
-        foreach (ClientOutcome<QueryResult> outcome in outcomes)
-        {
-            if (outcome.Failure is not null)
-            {
-                _services.Caller.Record(failures, 0, outcome.Failure);
-            }
-            else
-            {
-                answers.Add(new ClientQueryResult(outcome.ClientId, outcome.Result!));
-            }
-        }
-
+        (List<ClientQueryResult> answers, List<ClientFailure> failures) = await CallAllAsync(
+            clients, RoundPhase.Query, _services.Options.QueryTimeout, (c, ct) => c.QueryAsync(instructions, ct), (id, r) => new ClientQueryResult(id, r), cancellationToken).ConfigureAwait(false);
         Log.QueryCompleted(_services.Logger, name, answers.Count, clients.Count);
         return new QueryRoundResult(answers, failures);
     }
@@ -131,12 +116,22 @@ public sealed class FederatedServer
         ArgumentNullException.ThrowIfNull(parameters);
         IReadOnlyList<string> clients = clientIds ?? _services.Transport.GetAvailableClients();
         var instructions = new EvaluateInstructions(0, parameters, (config?.Copy() ?? new ConfigRecord()).Freeze());
-        ClientOutcome<EvaluateResult>[] outcomes = await Task.WhenAll(clients.Select(id => _services.Caller.CallAsync(
-            id, RoundPhase.Evaluate, 0, _services.Options.EvaluateTimeout, (c, ct) => c.EvaluateAsync(instructions, ct), cancellationToken))).ConfigureAwait(false);
+        (List<ClientEvaluateMetrics> results, List<ClientFailure> failures) = await CallAllAsync(
+            clients, RoundPhase.Evaluate, _services.Options.EvaluateTimeout, (c, ct) => c.EvaluateAsync(instructions, ct),
+            (id, r) => new ClientEvaluateMetrics(id, r.ExampleCount, r.Loss, r.Metrics), cancellationToken).ConfigureAwait(false);
+        return (results, failures);
+    }
+
+    // One call per client through the engine's client-call path (deadline, retries); answers in the order asked, failures recorded.
+    private async Task<(List<TAnswer> Answers, List<ClientFailure> Failures)> CallAllAsync<TResult, TAnswer>(
+        IReadOnlyList<string> clients, RoundPhase phase, TimeSpan timeout, Func<Transport.IClientConnection, CancellationToken, Task<TResult>> call, Func<string, TResult, TAnswer> answer, CancellationToken cancellationToken)
+        where TResult : class
+    {
+        ClientOutcome<TResult>[] outcomes = await Task.WhenAll(clients.Select(id => _services.Caller.CallAsync(id, phase, 0, timeout, call, cancellationToken))).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
         var failures = new List<ClientFailure>();
-        var results = new List<ClientEvaluateMetrics>();
-        foreach (ClientOutcome<EvaluateResult> outcome in outcomes)
+        var answers = new List<TAnswer>();
+        foreach (ClientOutcome<TResult> outcome in outcomes)
         {
             if (outcome.Failure is not null)
             {
@@ -144,11 +139,10 @@ public sealed class FederatedServer
             }
             else
             {
-                EvaluateResult result = outcome.Result!;
-                results.Add(new ClientEvaluateMetrics(outcome.ClientId, result.ExampleCount, result.Loss, result.Metrics));
+                answers.Add(answer(outcome.ClientId, outcome.Result!));
             }
         }
 
-        return (results, failures);
+        return (answers, failures);
     }
 }

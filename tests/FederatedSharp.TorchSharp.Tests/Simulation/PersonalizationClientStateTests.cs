@@ -3,6 +3,7 @@ using FederatedSharp.Parameters;
 using FederatedSharp.Server;
 using FederatedSharp.Server.Checkpoints;
 using FederatedSharp.Simulation;
+using FederatedSharp.TorchSharp.Tests.TestUtilities;
 using FederatedSharp.TorchSharp.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -12,20 +13,8 @@ namespace FederatedSharp.TorchSharp.Tests.Simulation;
 /// <summary>FedPer's personal heads live in the client state: re-created clients, long-lived ones and a resumed federation agree bit for bit.</summary>
 public class PersonalizationClientStateTests
 {
-    private static TorchDataSet Data(int n, ulong seed, float shift)
-    {
-        var random = new DeterministicRandom(seed);
-        float[] x = new float[n * 2];
-        float[] y = new float[n];
-        for (int i = 0; i < n; i++)
-        {
-            x[2 * i] = (float)((random.NextDouble() * 2) - 1);
-            x[(2 * i) + 1] = (float)((random.NextDouble() * 2) - 1);
-            y[i] = x[2 * i] + x[(2 * i) + 1] > shift ? 1 : 0;
-        }
-
-        return TorchDataSet.FromArrays(x, 2, y);
-    }
+    // Each site has its own shift, so a personal head helps.
+    private static TorchDataSet Data(int n, ulong seed, float shift = 0) => SyntheticBinaryData.Create(n, seed, shift);
 
     private static TorchTrainerClient Client(int i)
     {

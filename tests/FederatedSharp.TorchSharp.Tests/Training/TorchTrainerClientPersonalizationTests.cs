@@ -2,6 +2,7 @@ using System.Text;
 using FederatedSharp.Clients;
 using FederatedSharp.Parameters;
 using FederatedSharp.Serialization;
+using FederatedSharp.TorchSharp.Tests.TestUtilities;
 using FederatedSharp.TorchSharp.Training;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -12,21 +13,8 @@ namespace FederatedSharp.TorchSharp.Tests.Training;
 /// <summary>TorchTrainerClient personalisation: FedPer, FedBN and local fine-tuning through TorchTrainerOptions.</summary>
 public class TorchTrainerClientPersonalizationTests
 {
-    // Two inputs, binary label y = 1 when x0 + x1 > shift: each site has its own shift, so a personal head helps.
-    private static TorchDataSet Data(int n, ulong seed, float shift = 0)
-    {
-        var random = new DeterministicRandom(seed);
-        float[] x = new float[n * 2];
-        float[] y = new float[n];
-        for (int i = 0; i < n; i++)
-        {
-            x[2 * i] = (float)((random.NextDouble() * 2) - 1);
-            x[(2 * i) + 1] = (float)((random.NextDouble() * 2) - 1);
-            y[i] = x[2 * i] + x[(2 * i) + 1] > shift ? 1 : 0;
-        }
-
-        return TorchDataSet.FromArrays(x, 2, y);
-    }
+    // Each site has its own shift, so a personal head helps.
+    private static TorchDataSet Data(int n, ulong seed, float shift = 0) => SyntheticBinaryData.Create(n, seed, shift);
 
     private static nn.Module<Tensor, Tensor> Model(bool norm = false)
     {

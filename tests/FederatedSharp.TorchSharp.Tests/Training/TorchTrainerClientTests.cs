@@ -1,5 +1,6 @@
 using FederatedSharp.Clients;
 using FederatedSharp.Parameters;
+using FederatedSharp.TorchSharp.Tests.TestUtilities;
 using FederatedSharp.TorchSharp.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -8,21 +9,7 @@ namespace FederatedSharp.TorchSharp.Tests.Training;
 
 public class TorchTrainerClientTests
 {
-    // A linearly separable binary problem: y = 1 when x0 + x1 > 0.
-    private static TorchDataSet Data(int n, ulong seed)
-    {
-        var random = new DeterministicRandom(seed);
-        float[] x = new float[n * 2];
-        float[] y = new float[n];
-        for (int i = 0; i < n; i++)
-        {
-            x[2 * i] = (float)((random.NextDouble() * 2) - 1);
-            x[(2 * i) + 1] = (float)((random.NextDouble() * 2) - 1);
-            y[i] = x[2 * i] + x[(2 * i) + 1] > 0 ? 1 : 0;
-        }
-
-        return TorchDataSet.FromArrays(x, 2, y);
-    }
+    private static TorchDataSet Data(int n, ulong seed) => SyntheticBinaryData.Create(n, seed);
 
     private static TorchTrainerClient Client(int steps = 50, double mu = 0, double lr = 0.5, DpSgdOptions? dp = null)
     {
