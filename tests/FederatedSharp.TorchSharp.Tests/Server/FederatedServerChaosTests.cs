@@ -60,7 +60,11 @@ public class FederatedServerChaosTests
                     _ => ClientFailureKind.Exception,
                 };
                 RoundRecord round = history.Rounds[fault.Round - 1];
-                Assert.That(round.Failures.Any(f => f.ClientId == fault.ClientId && f.Kind == expected), Is.True, $"{fault} is recorded in round {fault.Round}");
+                // The message says what the round did record for the client, so a rare mismatch can be diagnosed from the log.
+                Assert.That(round.Failures.Any(f => f.ClientId == fault.ClientId && f.Kind == expected), Is.True,
+                    $"{fault} is recorded in round {fault.Round} (sampled: {round.FitClients.Contains(fault.ClientId)}; recorded for {fault.ClientId}: "
+                    + $"{string.Join("; ", round.Failures.Where(f => f.ClientId == fault.ClientId).Select(f => $"{f.Phase} {f.Kind} {f.Reason}").DefaultIfEmpty("nothing"))}; "
+                    + $"faults injected for it in round {fault.Round}: {string.Join(", ", injected.Where(f => f.ClientId == fault.ClientId && f.Round == fault.Round).Select(f => $"{f.Operation} {f.Kind}"))})");
                 Assert.That(round.AggregatedUpdates, Is.EqualTo(round.FitClients.Count - round.Failures.Count(f => f.Phase == RoundPhase.Fit)), "no failed or rejected update was aggregated");
             }
 
