@@ -74,22 +74,7 @@ public sealed class FederatedStatistics
         ConfigRecord config = Payload.Write(query, AnalyticsJson.Default.StatisticsQuery);
         using QueryRoundResult result = await _server.QueryAsync(AnalyticsQueries.Statistics, config, sites, null, cancellationToken).ConfigureAwait(false);
         failures.AddRange(result.Failures);
-        var replies = new Dictionary<string, StatisticsReply>(StringComparer.Ordinal);
-        foreach (ClientQueryResult answer in result.Results)
-        {
-            try
-            {
-                StatisticsReply reply = Payload.Read(answer.Result.Values, AnalyticsJson.Default.StatisticsReply, $"statistics reply of '{answer.ClientId}'");
-                CheckShape(query, reply, answer.ClientId);
-                replies[answer.ClientId] = reply;
-            }
-            catch (FormatException e)
-            {
-                failures.Add(new ClientFailure(answer.ClientId, RoundPhase.Query, ClientFailureKind.Rejected, e.Message));
-            }
-        }
-
-        return replies;
+        return Payload.ReadAnswers(result, AnalyticsJson.Default.StatisticsReply, "statistics reply", (reply, site) => CheckShape(query, reply, site), failures);
     }
 
     private static void CheckShape(StatisticsQuery query, StatisticsReply reply, string site)

@@ -37,25 +37,16 @@ public sealed class FederatedSurvival
         };
         using QueryRoundResult result = await _server.QueryAsync(AnalyticsQueries.Survival, Payload.Write(query, AnalyticsJson.Default.SurvivalQuery), sites, null, cancellationToken).ConfigureAwait(false);
         var failures = result.Failures.ToList();
-        var replies = new SortedDictionary<string, SurvivalReply>(StringComparer.Ordinal);
         int groups = Math.Max(1, request.Groups.Count);
-        foreach (ClientQueryResult answer in result.Results)
-        {
-            try
+        var replies = new SortedDictionary<string, SurvivalReply>(
+            Payload.ReadAnswers(result, AnalyticsJson.Default.SurvivalReply, "survival reply", (reply, site) =>
             {
-                SurvivalReply reply = Payload.Read(answer.Result.Values, AnalyticsJson.Default.SurvivalReply, $"survival reply of '{answer.ClientId}'");
                 if (reply.Groups.Count != groups || reply.Groups.Any(g => g.Times.Length != g.Events.Length || g.Times.Length != g.Censored.Length))
                 {
-                    throw new FormatException($"Site '{answer.ClientId}' replied with {reply.Groups.Count} groups for {groups}, or with rows of unequal length.");
+                    throw new FormatException($"Site '{site}' replied with {reply.Groups.Count} groups for {groups}, or with rows of unequal length.");
                 }
-
-                replies[answer.ClientId] = reply;
-            }
-            catch (FormatException e)
-            {
-                failures.Add(new ClientFailure(answer.ClientId, RoundPhase.Query, ClientFailureKind.Rejected, e.Message));
-            }
-        }
+            }, failures),
+            StringComparer.Ordinal);
 
         string[] labels = request.Groups.Count > 0 ? request.Groups.Select(g => g.Label).ToArray() : new[] { "all" };
         var perSite = new SortedDictionary<string, IReadOnlyList<KaplanMeierCurve>>(StringComparer.Ordinal);
