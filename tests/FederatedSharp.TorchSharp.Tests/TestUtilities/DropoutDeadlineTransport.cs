@@ -1,45 +1,60 @@
 using FederatedSharp.Clients;
 using FederatedSharp.Transport;
 using FederatedSharp.Transport.InMemory;
-using Microsoft.Extensions.Time.Testing;
 
 namespace FederatedSharp.TorchSharp.Tests.TestUtilities;
 
 /// <summary>
-/// Forwards to an <see cref="InMemoryTransport"/> (whose latencies run on the real clock) and drives the server's fake
-/// clock: the moment every fit call still in flight is one the transport dropped, time jumps to the latest of their
-/// deadlines (under FedBuff a dropout holds its slot until then, so the others run with one slot fewer). Dropouts then time out as they would on the real clock, while a healthy call, however slow its training,
-/// never can; no sleeps, no wall-clock deadline.
+/// Forwards to an <see cref="InMemoryTransport"/> (whose latencies run on the real clock) and gives the server a fake
+/// clock that moves only to time out dropouts: the moment every fit deadline the server has armed belongs to a call the
+/// transport dropped, time jumps to the latest of those deadlines. Dropouts then time out as they would on the real
+/// clock, while a healthy call, however slow its training on a loaded machine, never can; no sleeps, no wall-clock
+/// deadline.
 /// </summary>
+/// <remarks>
+/// The rule is read from the clock's own timers, not from the calls, so it has no race with the server: a server call
+/// arms its deadline timers (a deadline token and a deadline wait) before it reaches the transport and disposes them
+/// only after it has recorded the outcome, so while any healthy call is in flight some armed deadline timer is not a
+/// dropout's. The clock jumps when the armed deadline timers number exactly two per dropout in flight. Jumps run on
+/// a pump task of their own, never inside a server call, and a timer armed while a jump is under way is due one tick
+/// after it, so a call that starts at the jump's instant is not timed out by it. The inner transport's dropouts give up
+/// their concurrency slot, so a healthy call is never queued behind them.
+/// </remarks>
 public sealed class DropoutDeadlineTransport : ITransport
 {
     private readonly InMemoryTransport _inner;
-    private readonly TimeSpan _deadline;
+    private readonly DeadlineClock _clock;
     private readonly object _gate = new();
-    private readonly Dictionary<long, (string ClientId, int Round, DateTimeOffset Started)> _inFlight = new();
+    private readonly Dictionary<long, Call> _inFlight = new();
+    private readonly SemaphoreSlim _signal = new(0);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _pump;
     private long _calls;
-    private readonly HashSet<(string ClientId, int Round)> _dropped = new();
 
     public DropoutDeadlineTransport(InMemoryTransport inner, TimeSpan fitDeadline)
     {
         _inner = inner;
-        _deadline = fitDeadline;
+        _clock = new DeadlineClock(_gate, Signal, fitDeadline);
         inner.FaultInjected += fault =>
         {
             if (fault is { Kind: InjectedFaultKind.Dropout, Operation: "fit" })
             {
                 lock (_gate)
                 {
-                    _dropped.Add((fault.ClientId, fault.Round));
+                    foreach (Call call in _inFlight.Values.Where(c => c.ClientId == fault.ClientId && c.Round == fault.Round))
+                    {
+                        call.Dropped = true;
+                    }
                 }
 
-                AdvanceIfOnlyDropoutsRemain();
+                Signal();
             }
         };
+        _pump = Task.Run(PumpAsync);
     }
 
     /// <summary>The server's clock.</summary>
-    public FakeTimeProvider Clock { get; } = new();
+    public TimeProvider Clock => _clock;
 
     public IReadOnlyList<string> GetAvailableClients() => _inner.GetAvailableClients();
 
@@ -47,24 +62,55 @@ public sealed class DropoutDeadlineTransport : ITransport
 
     public IClientConnection GetConnection(string clientId) => new Connection(this, _inner.GetConnection(clientId));
 
-    public ValueTask DisposeAsync() => _inner.DisposeAsync();
-
-    private void AdvanceIfOnlyDropoutsRemain()
+    public async ValueTask DisposeAsync()
     {
-        lock (_gate)
+        _stop.Cancel();
+        try
         {
-            if (_inFlight.Count == 0 || !_inFlight.Values.All(c => _dropped.Contains((c.ClientId, c.Round))))
+            await _pump;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        await _inner.DisposeAsync();
+    }
+
+    private void Signal() => _signal.Release();
+
+    private async Task PumpAsync()
+    {
+        while (true)
+        {
+            await _signal.WaitAsync(_stop.Token);
+            DateTimeOffset? target;
+            lock (_gate)
             {
-                return;
+                int dropouts = _inFlight.Values.Count(c => c.Dropped);
+                target = dropouts > 0 && _clock.ArmedDeadlines == 2 * dropouts ? _clock.LatestDeadline : null;
+                _clock.Jumping = target is not null;
             }
 
-            // Absolute, so two events seeing the same dropouts move time once; calls started later have later deadlines.
-            DateTimeOffset target = _inFlight.Values.Max(c => c.Started) + _deadline;
-            if (Clock.GetUtcNow() < target)
+            if (target is { } to && to > _clock.GetUtcNow())
             {
-                Clock.SetUtcNow(target);
+                // Outside the gate: the timers' callbacks run the server's continuations on this thread.
+                _clock.Fake.SetUtcNow(to);
+            }
+
+            lock (_gate)
+            {
+                _clock.Jumping = false;
             }
         }
+    }
+
+    private sealed class Call(string clientId, int round)
+    {
+        public string ClientId { get; } = clientId;
+
+        public int Round { get; } = round;
+
+        public bool Dropped { get; set; }
     }
 
     private sealed class Connection(DropoutDeadlineTransport owner, IClientConnection inner) : IClientConnection
@@ -78,7 +124,7 @@ public sealed class DropoutDeadlineTransport : ITransport
             long key = Interlocked.Increment(ref owner._calls);
             lock (owner._gate)
             {
-                owner._inFlight[key] = (ClientId, instructions.Round, owner.Clock.GetUtcNow());
+                owner._inFlight[key] = new Call(ClientId, instructions.Round);
             }
 
             try
@@ -92,7 +138,7 @@ public sealed class DropoutDeadlineTransport : ITransport
                     owner._inFlight.Remove(key);
                 }
 
-                owner.AdvanceIfOnlyDropoutsRemain();
+                owner.Signal();
             }
         }
 

@@ -9,7 +9,7 @@ public sealed class FaultInjectionOptions
     /// <summary>The seed of the fault plan.</summary>
     public ulong Seed { get; set; }
 
-    /// <summary>Probability that a call never answers (the client dropped out; the server's deadline ends the wait).</summary>
+    /// <summary>Probability that a call never answers (the client dropped out; the server's deadline ends the wait). A dropped-out call gives up its <see cref="InMemoryTransportOptions.MaxConcurrency"/> slot.</summary>
     public double DropoutProbability { get; set; }
 
     /// <summary>Probability that a call throws (the client crashed).</summary>

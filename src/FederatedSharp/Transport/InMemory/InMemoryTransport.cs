@@ -151,6 +151,7 @@ public sealed class InMemoryTransport : ITransport, IClientStateHost
     {
         await _concurrency.WaitAsync(cancellationToken).ConfigureAwait(false);
         bool slotHeldByResult = false;
+        bool slotReleased = false;
         try
         {
             if (!_clients.TryGetValue(clientId, out Registration? registration))
@@ -158,7 +159,15 @@ public sealed class InMemoryTransport : ITransport, IClientStateHost
                 throw new ClientFailedException(clientId, "the client disconnected.");
             }
 
-            await InjectFaultsAsync(clientId, operation, round, cancellationToken).ConfigureAwait(false);
+            if (await InjectFaultsAsync(clientId, operation, round, cancellationToken).ConfigureAwait(false))
+            {
+                // A client that vanished runs nothing, so its slot goes to the others while the caller waits out its
+                // deadline; the wait ends only by cancellation.
+                slotReleased = true;
+                _concurrency.Release();
+                await Task.Delay(Timeout.InfiniteTimeSpan, _timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+
             IClient client = Create(clientId, registration);
             bool release = registration.IsVirtual;
             using ModelParameters? copy = global is null ? null : OverTheWire(global, ref _bytesSent);
@@ -202,7 +211,7 @@ public sealed class InMemoryTransport : ITransport, IClientStateHost
         }
         finally
         {
-            if (!slotHeldByResult)
+            if (!slotHeldByResult && !slotReleased)
             {
                 _concurrency.Release();
             }
@@ -221,12 +230,13 @@ public sealed class InMemoryTransport : ITransport, IClientStateHost
         return client;
     }
 
-    private async Task InjectFaultsAsync(string clientId, string operation, int round, CancellationToken cancellationToken)
+    /// <summary>Applies the planned latency and crash; returns whether the plan drops this call out (never answered).</summary>
+    private async Task<bool> InjectFaultsAsync(string clientId, string operation, int round, CancellationToken cancellationToken)
     {
         FaultInjectionOptions? faults = _options.Faults;
         if (faults is null)
         {
-            return;
+            return false;
         }
 
         var random = FaultStream(faults, clientId, operation, round);
@@ -242,7 +252,7 @@ public sealed class InMemoryTransport : ITransport, IClientStateHost
         if (dropoutDraw < faults.DropoutProbability)
         {
             Note(round, clientId, operation, InjectedFaultKind.Dropout);
-            await Task.Delay(Timeout.InfiniteTimeSpan, _timeProvider, cancellationToken).ConfigureAwait(false);
+            return true;
         }
 
         if (failureDraw < faults.FailureProbability)
@@ -250,6 +260,8 @@ public sealed class InMemoryTransport : ITransport, IClientStateHost
             Note(round, clientId, operation, InjectedFaultKind.Crash);
             throw new ClientFailedException(clientId, $"injected crash during {operation} in round {round}.");
         }
+
+        return false;
     }
 
     private FitResult CorruptIfPlanned(string clientId, int round, FitResult result)

@@ -219,6 +219,25 @@ public class InMemoryTransportTests
         Assert.That(async () => await call.WithTimeout(), Throws.InstanceOf<OperationCanceledException>());
     }
 
+    [Test]
+    public async Task FitAsync_DropoutInjected_GivesUpItsConcurrencySlot()
+    {
+        await using var transport = new InMemoryTransport(new InMemoryTransportOptions { MaxConcurrency = 1, Faults = new FaultInjectionOptions { DropoutProbability = 1 } });
+        transport.AddClient("a", new ShiftClient(1, 1));
+        transport.AddClient("b", new ShiftClient(1, 1));
+        using ModelParameters global = TestModels.Filled(TestModels.SmallLayout, 0);
+        using var cts = new CancellationTokenSource();
+        Task<FitResult> first = transport.GetConnection("a").FitAsync(Instructions(global), cts.Token);
+        Task<FitResult> second = transport.GetConnection("b").FitAsync(Instructions(global), cts.Token);
+
+        // Faults are drawn once a call holds a slot, and with no latency that happens synchronously: b's drop-out being
+        // drawn while a's still hangs means a's vanished call left the only slot to b.
+        Assert.That(transport.InjectedFaults.Select(f => f.ClientId), Is.EqualTo(new[] { "a", "b" }));
+        await cts.CancelAsync();
+        Assert.That(async () => await first.WithTimeout(), Throws.InstanceOf<OperationCanceledException>());
+        Assert.That(async () => await second.WithTimeout(), Throws.InstanceOf<OperationCanceledException>());
+    }
+
     [TestCase(FederatedSharp.Serialization.ElementEncoding.Float32)]
     [TestCase(FederatedSharp.Serialization.ElementEncoding.Float16)]
     [TestCase(FederatedSharp.Serialization.ElementEncoding.Int8)]
