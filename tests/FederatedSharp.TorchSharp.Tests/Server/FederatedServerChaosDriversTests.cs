@@ -72,9 +72,10 @@ public class FederatedServerChaosDriversTests
 
     private static void AssertFaultsRecorded(History history, List<InjectedFault> injected, bool sameRound)
     {
-        // Secure rounds send no plain update, so a NaN planted in one has nothing to corrupt; FedBuff leaves the work still in
-        // flight when the last version closes unconsumed (and unrecorded).
-        foreach (InjectedFault fault in injected.Where(f => f.Operation == "fit" && (sameRound ? f.Kind != InjectedFaultKind.CorruptedValues : f.Round <= history.Rounds.Count - 3)).Distinct())
+        // Secure rounds send no plain update, so a NaN planted in one has nothing to corrupt. Under FedBuff the list holds only
+        // the faults whose call ended two versions or more before its server life did (RunAsync): work still in flight
+        // when the last version closes, or when the server is killed, is never consumed (and so not recorded).
+        foreach (InjectedFault fault in injected.Where(f => f.Operation == "fit" && (!sameRound || f.Kind != InjectedFaultKind.CorruptedValues)).Distinct())
         {
             ClientFailureKind expected = fault.Kind switch
             {
@@ -125,10 +126,12 @@ public class FederatedServerChaosDriversTests
                         o.MaxConsecutiveFailedRounds = 0;
                     })
                     .UseCheckpointStore(new FileCheckpointStore(directory));
+                DropoutDeadlineTransport? deadlines = null;
+                int versionsClosed = 0;
                 if (fedBuff)
                 {
                     // FedBuff's fit deadline on a fake clock moved only past dropouts (see DropoutDeadlineTransport).
-                    var deadlines = new DropoutDeadlineTransport(transport, TimeSpan.FromMinutes(1));
+                    deadlines = new DropoutDeadlineTransport(transport, TimeSpan.FromMinutes(1)) { Stamp = () => Volatile.Read(ref versionsClosed) };
                     builder.UseTransport(deadlines).UseTimeProvider(deadlines.Clock).Configure(o => o.FitTimeout = TimeSpan.FromMinutes(1))
                         .UseBufferedAsynchronousAggregation(f => { f.BufferSize = 5; f.Concurrency = 8; });
                 }
@@ -145,6 +148,7 @@ public class FederatedServerChaosDriversTests
 
                 var progress = new InlineProgress(r =>
                 {
+                    Volatile.Write(ref versionsClosed, r.Round);
                     if (r.Round == killAt && life == 0)
                     {
                         kill.Cancel();
@@ -153,12 +157,12 @@ public class FederatedServerChaosDriversTests
                 try
                 {
                     using FederationResult result = await builder.Build().RunAsync(progress, kill.Token).WaitAsync(TimeSpan.FromMinutes(5));
-                    injected.AddRange(transport.InjectedFaults);
+                    injected.AddRange(Consumed(transport, deadlines, versionsClosed));
                     return (clients[0].Evaluate(result.Parameters, test).Metrics.GetDouble("accuracy", 0), result.History, injected);
                 }
                 catch (OperationCanceledException) when (kill.IsCancellationRequested)
                 {
-                    injected.AddRange(transport.InjectedFaults);
+                    injected.AddRange(Consumed(transport, deadlines, versionsClosed));
                 }
             }
         }
@@ -169,6 +173,18 @@ public class FederatedServerChaosDriversTests
                 c.Dispose();
             }
         }
+    }
+
+    /// <summary>The life's injected faults; under FedBuff only those whose call ended two versions or more before the life did.</summary>
+    private static IEnumerable<InjectedFault> Consumed(InMemoryTransport transport, DropoutDeadlineTransport? deadlines, int lastVersion)
+    {
+        if (deadlines is null)
+        {
+            return transport.InjectedFaults;
+        }
+
+        IReadOnlyDictionary<(string ClientId, int Round), int> ended = deadlines.CompletionStamps;
+        return transport.InjectedFaults.Where(f => f.Operation != "fit" || (ended.TryGetValue((f.ClientId, f.Round), out int stamp) && stamp <= lastVersion - 2));
     }
 
     private sealed class InlineProgress(Action<RoundReport> report) : IProgress<RoundReport>

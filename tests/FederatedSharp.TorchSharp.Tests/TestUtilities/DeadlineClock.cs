@@ -1,10 +1,11 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Time.Testing;
 
 namespace FederatedSharp.TorchSharp.Tests.TestUtilities;
 
 /// <summary>
-/// A <see cref="FakeTimeProvider"/> that keeps count of its armed deadline timers (one-shot timers due after exactly
-/// the deadline) for <see cref="DropoutDeadlineTransport"/>. Every change of that set is signalled; all bookkeeping is
+/// A <see cref="FakeTimeProvider"/> that keeps track of its armed deadline timers (one-shot timers due after exactly
+/// the deadline), each tagged with the span it was armed in, for <see cref="DropoutDeadlineTransport"/>. Every change of that set is signalled; all bookkeeping is
 /// under the owner's gate.
 /// </summary>
 internal sealed class DeadlineClock : TimeProvider
@@ -27,8 +28,9 @@ internal sealed class DeadlineClock : TimeProvider
     /// <summary>Set (under the gate) while the owner moves the clock: a deadline armed meanwhile falls after the jump.</summary>
     public bool Jumping { get; set; }
 
-    /// <summary>How many deadline timers are armed (call under the gate).</summary>
-    public int ArmedDeadlines => _armed.Count;
+    /// <summary>Whether at least one deadline timer is armed and every armed one was armed inside one of <paramref name="spans"/> (call under the gate).</summary>
+    public bool AllArmedDeadlinesBelongTo(HashSet<Activity> spans) =>
+        _armed.Count > 0 && _armed.All(d => d.Span is not null && spans.Contains(d.Span));
 
     /// <summary>When the last armed deadline falls due (call under the gate, with one armed).</summary>
     public DateTimeOffset LatestDeadline => _armed.Max(d => d.Due);
@@ -48,7 +50,7 @@ internal sealed class DeadlineClock : TimeProvider
             return Fake.CreateTimer(callback, state, dueTime, period);
         }
 
-        var timer = new Deadline(this);
+        var timer = new Deadline(this) { Span = Activity.Current };
         lock (_gate)
         {
             TimeSpan due = Jumping ? dueTime + TimeSpan.FromTicks(1) : dueTime;
@@ -72,6 +74,9 @@ internal sealed class DeadlineClock : TimeProvider
     private sealed class Deadline(DeadlineClock clock) : ITimer
     {
         public DateTimeOffset Due { get; set; }
+
+        /// <summary>The span current when the timer was armed: the server's client-call span.</summary>
+        public Activity? Span { get; init; }
 
         public ITimer? Inner { get; set; }
 

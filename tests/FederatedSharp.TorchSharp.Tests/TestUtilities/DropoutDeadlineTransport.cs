@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using FederatedSharp.Clients;
+using FederatedSharp.Diagnostics;
 using FederatedSharp.Transport;
 using FederatedSharp.Transport.InMemory;
 
@@ -12,13 +14,13 @@ namespace FederatedSharp.TorchSharp.Tests.TestUtilities;
 /// deadline.
 /// </summary>
 /// <remarks>
-/// The rule is read from the clock's own timers, not from the calls, so it has no race with the server: a server call
-/// arms its deadline timers (a deadline token and a deadline wait) before it reaches the transport and disposes them
-/// only after it has recorded the outcome, so while any healthy call is in flight some armed deadline timer is not a
-/// dropout's. The clock jumps when the armed deadline timers number exactly two per dropout in flight. Jumps run on
-/// a pump task of their own, never inside a server call, and a timer armed while a jump is under way is due one tick
-/// after it, so a call that starts at the jump's instant is not timed out by it. The inner transport's dropouts give up
-/// their concurrency slot, so a healthy call is never queued behind them.
+/// The rule is read from the clock's own timers, so it has no race with the server. The server arms a call's deadline
+/// timers inside the call's <c>federatedsharp.client.call</c> span before the call reaches the transport, and disposes
+/// them only after it has recorded the outcome; the clock tags each timer with the span current when it was armed, and
+/// the transport knows which spans' calls were dropped. So while a healthy call is anywhere between its deadline being
+/// armed and its outcome being recorded, one of its timers is armed and the clock stays. Jumps run on a pump task of
+/// their own, never inside a server call, and a timer armed while a jump is under way is due one tick after it. The inner
+/// transport's dropouts give up their concurrency slot, so a healthy call is never queued behind them.
 /// </remarks>
 public sealed class DropoutDeadlineTransport : ITransport
 {
@@ -26,8 +28,11 @@ public sealed class DropoutDeadlineTransport : ITransport
     private readonly DeadlineClock _clock;
     private readonly object _gate = new();
     private readonly Dictionary<long, Call> _inFlight = new();
+    private readonly HashSet<Activity> _dropped = new();
+    private readonly Dictionary<(string ClientId, int Round), int> _stamps = new();
     private readonly SemaphoreSlim _signal = new(0);
     private readonly CancellationTokenSource _stop = new();
+    private readonly ActivityListener _spans;
     private readonly Task _pump;
     private long _calls;
 
@@ -35,6 +40,14 @@ public sealed class DropoutDeadlineTransport : ITransport
     {
         _inner = inner;
         _clock = new DeadlineClock(_gate, Signal, fitDeadline);
+
+        // The client-call spans are what ties a deadline timer to its call, so they must be created.
+        _spans = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == FederatedSharpTelemetry.Name,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
+        };
+        ActivitySource.AddActivityListener(_spans);
         inner.FaultInjected += fault =>
         {
             if (fault is { Kind: InjectedFaultKind.Dropout, Operation: "fit" })
@@ -43,7 +56,7 @@ public sealed class DropoutDeadlineTransport : ITransport
                 {
                     foreach (Call call in _inFlight.Values.Where(c => c.ClientId == fault.ClientId && c.Round == fault.Round))
                     {
-                        call.Dropped = true;
+                        _dropped.Add(call.Span);
                     }
                 }
 
@@ -55,6 +68,21 @@ public sealed class DropoutDeadlineTransport : ITransport
 
     /// <summary>The server's clock.</summary>
     public TimeProvider Clock => _clock;
+
+    /// <summary>Read when a fit call ends, before the server sees its outcome (a test passes the versions closed so far).</summary>
+    public Func<int>? Stamp { get; set; }
+
+    /// <summary>The <see cref="Stamp"/> taken when each (client, round) fit call last ended.</summary>
+    public IReadOnlyDictionary<(string ClientId, int Round), int> CompletionStamps
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return new Dictionary<(string ClientId, int Round), int>(_stamps);
+            }
+        }
+    }
 
     public IReadOnlyList<string> GetAvailableClients() => _inner.GetAvailableClients();
 
@@ -73,6 +101,7 @@ public sealed class DropoutDeadlineTransport : ITransport
         {
         }
 
+        _spans.Dispose();
         await _inner.DisposeAsync();
     }
 
@@ -86,8 +115,7 @@ public sealed class DropoutDeadlineTransport : ITransport
             DateTimeOffset? target;
             lock (_gate)
             {
-                int dropouts = _inFlight.Values.Count(c => c.Dropped);
-                target = dropouts > 0 && _clock.ArmedDeadlines == 2 * dropouts ? _clock.LatestDeadline : null;
+                target = _clock.AllArmedDeadlinesBelongTo(_dropped) ? _clock.LatestDeadline : null;
                 _clock.Jumping = target is not null;
             }
 
@@ -104,14 +132,7 @@ public sealed class DropoutDeadlineTransport : ITransport
         }
     }
 
-    private sealed class Call(string clientId, int round)
-    {
-        public string ClientId { get; } = clientId;
-
-        public int Round { get; } = round;
-
-        public bool Dropped { get; set; }
-    }
+    private sealed record Call(string ClientId, int Round, Activity Span);
 
     private sealed class Connection(DropoutDeadlineTransport owner, IClientConnection inner) : IClientConnection
     {
@@ -121,10 +142,11 @@ public sealed class DropoutDeadlineTransport : ITransport
 
         public async Task<FitResult> FitAsync(FitInstructions instructions, CancellationToken cancellationToken = default)
         {
+            Activity span = Activity.Current ?? throw new InvalidOperationException("A fit call arrived outside a client-call span: its deadline timers could not be told apart.");
             long key = Interlocked.Increment(ref owner._calls);
             lock (owner._gate)
             {
-                owner._inFlight[key] = new Call(ClientId, instructions.Round);
+                owner._inFlight[key] = new Call(ClientId, instructions.Round, span);
             }
 
             try
@@ -133,9 +155,12 @@ public sealed class DropoutDeadlineTransport : ITransport
             }
             finally
             {
+                int stamp = owner.Stamp?.Invoke() ?? 0;
                 lock (owner._gate)
                 {
                     owner._inFlight.Remove(key);
+                    owner._dropped.Remove(span);
+                    owner._stamps[(ClientId, instructions.Round)] = stamp;
                 }
 
                 owner.Signal();
