@@ -40,15 +40,18 @@ internal sealed class BufferedRound : IRoundAggregator
             throw new ArgumentException($"Update from client '{update.ClientId}' has {update.ExampleCount} examples; a positive count is needed.", nameof(update));
         }
 
-        var copy = new BufferedUpdate(update.ClientId, update.Parameters.Values.ToArray(), update.ExampleCount);
+        // Held, not copied: the retention keeps the caller's buffer alive (read-only) after the caller disposes it.
+        ModelParameters.RetainedValues retained = update.Parameters.Retain();
+        var held = new BufferedUpdate(update.ClientId, retained.Values, update.ExampleCount, retained);
         lock (_updates)
         {
             if (_completed)
             {
+                retained.Dispose();
                 throw new InvalidOperationException("The round was already completed.");
             }
 
-            _updates.Add(copy);
+            _updates.Add(held);
         }
     }
 
@@ -67,7 +70,14 @@ internal sealed class BufferedRound : IRoundAggregator
             }
 
             _completed = true;
-            return _combine(_updates, _layout);
+            try
+            {
+                return _combine(_updates, _layout);
+            }
+            finally
+            {
+                Release();
+            }
         }
     }
 
@@ -75,10 +85,20 @@ internal sealed class BufferedRound : IRoundAggregator
     {
         lock (_updates)
         {
-            _updates.Clear();
+            Release();
         }
+    }
+
+    private void Release()
+    {
+        foreach (BufferedUpdate update in _updates)
+        {
+            update.Retention.Dispose();
+        }
+
+        _updates.Clear();
     }
 }
 
 /// <summary>A copied update held by an order-statistic strategy.</summary>
-internal sealed record BufferedUpdate(string ClientId, float[] Values, long ExampleCount);
+internal sealed record BufferedUpdate(string ClientId, ReadOnlyMemory<float> Values, long ExampleCount, IDisposable Retention);

@@ -27,7 +27,7 @@ public sealed class FedMedian : IAggregator
         return new BufferedRound(globalParameters.Layout, (updates, layout) =>
         {
             ModelParameters result = ModelParameters.CreateUninitialized(layout);
-            RobustKernels.Median(updates.Select(u => u.Values).ToArray(), result.Values);
+            OrderStatistics.Median(updates.Select(u => u.Values).ToArray(), result.Memory);
             return result;
         });
     }

@@ -38,7 +38,7 @@ public sealed class FedTrimmedAvg : IAggregator
         return new BufferedRound(globalParameters.Layout, (updates, layout) =>
         {
             ModelParameters result = ModelParameters.CreateUninitialized(layout);
-            RobustKernels.TrimmedMean(updates.Select(u => u.Values).ToArray(), (int)(Beta * updates.Count), result.Values);
+            OrderStatistics.TrimmedMean(updates.Select(u => u.Values).ToArray(), (int)(Beta * updates.Count), result.Memory);
             return result;
         });
     }

@@ -46,13 +46,13 @@ public sealed class Krum : IAggregator
         ArgumentNullException.ThrowIfNull(globalParameters);
         return new BufferedRound(globalParameters.Layout, (updates, layout) =>
         {
-            int[] chosen = Select(updates.Select(u => u.Values).ToArray(), ByzantineClients, Math.Max(1, ClientsToKeep));
+            int[] chosen = Select(updates.Select(u => u.Values).ToArray(), layout.TotalLength, ByzantineClients, Math.Max(1, ClientsToKeep));
             return WeightedMean(chosen.Select(i => updates[i]).ToArray(), layout);
         });
     }
 
     /// <summary>Indices of the <paramref name="keep"/> updates with the lowest Krum scores (ties by index).</summary>
-    internal static int[] Select(IReadOnlyList<float[]> values, int byzantine, int keep)
+    internal static int[] Select(IReadOnlyList<ReadOnlyMemory<float>> values, int length, int byzantine, int keep)
     {
         int n = values.Count;
         if (n <= byzantine + 2)
@@ -60,7 +60,7 @@ public sealed class Krum : IAggregator
             throw new InvalidOperationException($"Krum with f = {byzantine} needs more than f + 2 = {byzantine + 2} updates; got {n}.");
         }
 
-        double[,] distances = RobustKernels.PairwiseSquaredDistances(values);
+        double[,] distances = RobustKernels.PairwiseSquaredDistances(values, length);
         int[] all = Enumerable.Range(0, n).ToArray();
         double[] scores = RobustKernels.KrumScores(distances, all, n - byzantine - 2);
         return all.OrderBy(i => scores[i]).ThenBy(i => i).Take(Math.Min(keep, n)).ToArray();

@@ -10,6 +10,8 @@ namespace FederatedSharp.Parameters;
 public sealed class ModelParameters : IDisposable
 {
     private float[]? _buffer;
+    private int _disposed;
+    private int _references = 1;
 
     private ModelParameters(TensorLayout layout, float[] buffer)
     {
@@ -24,7 +26,7 @@ public sealed class ModelParameters : IDisposable
     public int Length => Layout.TotalLength;
 
     /// <summary>Whether <see cref="Dispose"/> has run.</summary>
-    public bool IsDisposed => Volatile.Read(ref _buffer) is null;
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     /// <summary>All values, in layout order.</summary>
     /// <exception cref="ObjectDisposedException">The parameters were disposed.</exception>
@@ -38,9 +40,8 @@ public sealed class ModelParameters : IDisposable
     {
         get
         {
-            float[]? buffer = Volatile.Read(ref _buffer);
-            ObjectDisposedException.ThrowIf(buffer is null, this);
-            return buffer;
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
+            return _buffer!;
         }
     }
 
@@ -114,13 +115,46 @@ public sealed class ModelParameters : IDisposable
         Values.CopyTo(destination.Values);
     }
 
-    /// <summary>Returns the buffer to the pool. Safe to call more than once.</summary>
+    /// <summary>Returns the buffer to the pool (once nothing retains it). Safe to call more than once.</summary>
     public void Dispose()
     {
-        float[]? buffer = Interlocked.Exchange(ref _buffer, null);
-        if (buffer is not null)
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            ArrayPool<float>.Shared.Return(buffer);
+            Release();
         }
+    }
+
+    /// <summary>
+    /// Keeps the values alive, read-only, past the owner's <see cref="Dispose"/>: the buffer goes back to the pool when
+    /// the owner and every retention have let go. Buffering aggregators hold the server's updates this way instead of
+    /// copying them; the owner must not change the values once it has handed them over.
+    /// </summary>
+    /// <returns>The values and the retention that keeps them.</returns>
+    /// <exception cref="ObjectDisposedException">The parameters were disposed.</exception>
+    internal RetainedValues Retain()
+    {
+        ReadOnlyMemory<float> values = Memory;
+        Interlocked.Increment(ref _references);
+        return new RetainedValues(values, this);
+    }
+
+    private void Release()
+    {
+        if (Interlocked.Decrement(ref _references) == 0)
+        {
+            ArrayPool<float>.Shared.Return(Interlocked.Exchange(ref _buffer, null)!);
+        }
+    }
+
+    /// <summary>Read-only values kept alive by a retention; disposing it (once) lets them go.</summary>
+    internal sealed class RetainedValues(ReadOnlyMemory<float> values, ModelParameters owner) : IDisposable
+    {
+        private ModelParameters? _owner = owner;
+
+        /// <summary>The values.</summary>
+        public ReadOnlyMemory<float> Values { get; } = values;
+
+        /// <inheritdoc />
+        public void Dispose() => Interlocked.Exchange(ref _owner, null)?.Release();
     }
 }

@@ -3,78 +3,85 @@ using System.Numerics.Tensors;
 namespace FederatedSharp.Aggregation.Kernels;
 
 /// <summary>
-/// Kernels of the order-statistic strategies. Coordinate-wise statistics sort the N values of each coordinate
-/// (O(P N log N)); pairwise distances use <see cref="TensorPrimitives.Distance(ReadOnlySpan{float}, ReadOnlySpan{float})"/>
-/// per block, summed in double (O(P N^2)).
+/// Kernels of the distance-based strategies (Krum, Multi-Krum, Bulyan). Pairwise distances are computed in
+/// cache-sized blocks of coordinates on all cores; the coordinate-wise statistics are in
+/// <see cref="OrderStatistics"/>.
 /// </summary>
 internal static class RobustKernels
 {
-    /// <summary>Coordinate-wise median (mean of the two middle values for even N).</summary>
-    /// <param name="inputs">N inputs of equal length.</param>
-    /// <param name="destination">The output.</param>
-    public static void Median(IReadOnlyList<float[]> inputs, Span<float> destination) =>
-        CoordinateWise(inputs, destination, sorted => sorted.Length % 2 == 1
-            ? sorted[sorted.Length / 2]
-            : (float)((sorted[(sorted.Length / 2) - 1] + (double)sorted[sorted.Length / 2]) / 2));
+    /// <summary>Bytes of input slices one block of the distance pass keeps in cache (all inputs' slices of the block).</summary>
+    private const int BlockBytes = 256 * 1024;
 
-    /// <summary>Coordinate-wise trimmed mean: drop the <paramref name="cut"/> smallest and largest values, average the rest.</summary>
-    /// <param name="inputs">N inputs of equal length.</param>
-    /// <param name="cut">Values dropped at each end; 2 cut &lt; N.</param>
-    /// <param name="destination">The output.</param>
-    /// <exception cref="ArgumentOutOfRangeException">Nothing would remain.</exception>
-    public static void TrimmedMean(IReadOnlyList<float[]> inputs, int cut, Span<float> destination)
-    {
-        ArgumentNullException.ThrowIfNull(inputs);
-        if (cut < 0 || 2 * cut >= inputs.Count)
-        {
-            throw new ArgumentOutOfRangeException(nameof(cut), cut, $"Trimming {cut} values at each end of {inputs.Count} leaves nothing to average.");
-        }
-
-        CoordinateWise(inputs, destination, sorted =>
-        {
-            double sum = 0;
-            for (int i = cut; i < sorted.Length - cut; i++)
-            {
-                sum += sorted[i];
-            }
-
-            return (float)(sum / (sorted.Length - (2 * cut)));
-        });
-    }
-
-    /// <summary>Squared Euclidean distances between every pair of inputs (symmetric, zero diagonal).</summary>
-    /// <param name="inputs">N inputs of equal length.</param>
+    /// <summary>
+    /// Squared Euclidean distances between every pair of inputs (symmetric, zero diagonal), in cache-sized blocks of
+    /// coordinates on all cores: each block of every input is read from memory once and every pair's distance over the
+    /// block is taken while the block is in cache (float SIMD within a block, double across blocks). Pairs are compared
+    /// directly rather than through a Gram matrix: a Gram matrix subtracts squared norms, and when one update lies far
+    /// from a tight cluster (the Byzantine case these strategies exist for) the cluster's distances vanish in that
+    /// cancellation. Chunks of blocks are summed in a fixed order, so the result does not depend on the number of threads.
+    /// </summary>
+    /// <param name="inputs">N inputs, each at least <paramref name="length"/> long.</param>
+    /// <param name="length">The number of coordinates to compare.</param>
     /// <returns>The N x N matrix.</returns>
-    public static double[,] PairwiseSquaredDistances(IReadOnlyList<float[]> inputs)
+    public static double[,] PairwiseSquaredDistances(IReadOnlyList<ReadOnlyMemory<float>> inputs, int length)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         int n = inputs.Count;
         var distances = new double[n, n];
-        var pairs = new List<(int, int)>();
-        for (int i = 0; i < n; i++)
+        if (n < 2 || length == 0)
         {
-            for (int j = i + 1; j < n; j++)
+            return distances;
+        }
+
+        foreach (ReadOnlyMemory<float> input in inputs)
+        {
+            if (input.Length < length)
             {
-                pairs.Add((i, j));
+                throw new ArgumentException($"An input has {input.Length} values, fewer than the {length} compared.", nameof(inputs));
             }
         }
 
-        Parallel.ForEach(pairs, pair =>
-        {
-            (int i, int j) = pair;
-            double sum = 0;
-            float[] a = inputs[i];
-            float[] b = inputs[j];
-            for (int start = 0; start < a.Length; start += AggregationKernels.CacheBlockLength)
-            {
-                int count = Math.Min(AggregationKernels.CacheBlockLength, a.Length - start);
-                double d = TensorPrimitives.Distance(a.AsSpan(start, count), b.AsSpan(start, count));
-                sum += d * d;
-            }
+        int blockLength = Math.Clamp(BlockBytes / (sizeof(float) * n) / 64 * 64, 256, 16 * 1024);
+        int blocks = (length + blockLength - 1) / blockLength;
+        int pairs = n * (n - 1) / 2;
 
-            distances[i, j] = sum;
-            distances[j, i] = sum;
+        // A fixed number of chunks of consecutive blocks, each summed on its own and then in chunk order: the same result
+        // on any number of threads, and partial sums that stay small whatever the model size.
+        int chunks = Math.Min(blocks, 64);
+        var partial = new double[chunks * pairs];
+        Parallel.For(0, chunks, chunk =>
+        {
+            Span<double> sums = partial.AsSpan(chunk * pairs, pairs);
+            for (int block = chunk * blocks / chunks; block < (chunk + 1) * blocks / chunks; block++)
+            {
+                int start = block * blockLength;
+                int count = Math.Min(blockLength, length - start);
+                for (int i = 0, g = 0; i < n; i++)
+                {
+                    ReadOnlySpan<float> a = inputs[i].Span.Slice(start, count);
+                    for (int j = i + 1; j < n; j++, g++)
+                    {
+                        double d = TensorPrimitives.Distance(a, inputs[j].Span.Slice(start, count));
+                        sums[g] += d * d;
+                    }
+                }
+            }
         });
+
+        var total = new double[pairs];
+        for (int chunk = 0; chunk < chunks; chunk++)
+        {
+            TensorPrimitives.Add(total, partial.AsSpan(chunk * pairs, pairs), total);
+        }
+
+        for (int i = 0, g = 0; i < n; i++)
+        {
+            for (int j = i + 1; j < n; j++, g++)
+            {
+                distances[i, j] = distances[j, i] = total[g];
+            }
+        }
+
         return distances;
     }
 
@@ -95,43 +102,5 @@ internal static class RobustKernels
         }
 
         return scores;
-    }
-
-    private static void CoordinateWise(IReadOnlyList<float[]> inputs, Span<float> destination, Func<float[], float> statistic)
-    {
-        ArgumentNullException.ThrowIfNull(inputs);
-        int n = inputs.Count;
-        if (n == 0)
-        {
-            throw new ArgumentException("No inputs.", nameof(inputs));
-        }
-
-        foreach (float[] input in inputs)
-        {
-            if (input.Length != destination.Length)
-            {
-                throw new ArgumentException($"Input length {input.Length} differs from the destination's {destination.Length}.", nameof(inputs));
-            }
-        }
-
-        float[] result = new float[destination.Length];
-        Parallel.For(0, (destination.Length + 4095) / 4096, () => new float[n], (block, _, column) =>
-        {
-            int start = block * 4096;
-            int end = Math.Min(result.Length, start + 4096);
-            for (int p = start; p < end; p++)
-            {
-                for (int k = 0; k < n; k++)
-                {
-                    column[k] = inputs[k][p];
-                }
-
-                Array.Sort(column);
-                result[p] = statistic(column);
-            }
-
-            return column;
-        }, _ => { });
-        result.CopyTo(destination);
     }
 }

@@ -1,0 +1,269 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace FederatedSharp.Aggregation.Kernels;
+
+/// <summary>
+/// Coordinate-wise order statistics at SIMD speed: the N inputs' values of <c>Vector&lt;float&gt;.Count</c>
+/// neighbouring coordinates are loaded as N vectors and sorted across the inputs, lane by lane, by a
+/// <see cref="SortingNetwork"/> of vector minimum and maximum operations, pruned to the ranks the statistic needs.
+/// No coordinate is sorted on its own and nothing branches on the data. Blocks of coordinates run on all cores.
+/// </summary>
+/// <remarks>
+/// Vector minimum and maximum follow IEEE 754-2019 (-0 sorts below +0), so the values at each rank, and therefore
+/// every result, are bit-identical to sorting each coordinate's values with that total order and computing the same
+/// statistic in the same order: the mean of the two middle values and the trimmed sum are computed in double, adding
+/// the values in ascending order. Inputs must be free of NaN (the server's validation rejects such updates).
+/// </remarks>
+internal static class OrderStatistics
+{
+    /// <summary>Coordinates per parallel block.</summary>
+    private const int BlockCoordinates = 4096;
+
+    /// <summary>Below this many values in total the work stays on the calling thread.</summary>
+    private const int ParallelValues = 1 << 16;
+
+    /// <summary>Coordinate-wise median; for an even count the mean of the two middle values, computed in double.</summary>
+    /// <param name="inputs">N inputs, each at least as long as <paramref name="destination"/>.</param>
+    /// <param name="destination">The output.</param>
+    public static void Median(IReadOnlyList<ReadOnlyMemory<float>> inputs, Memory<float> destination)
+    {
+        int n = Validate(inputs, destination.Length);
+        Run(inputs, destination, new MedianReducer(n));
+    }
+
+    /// <summary>Coordinate-wise trimmed mean: drop the <paramref name="cut"/> smallest and largest values, average the rest in double.</summary>
+    /// <param name="inputs">N inputs, each at least as long as <paramref name="destination"/>.</param>
+    /// <param name="cut">Values dropped at each end; 2 cut &lt; N.</param>
+    /// <param name="destination">The output.</param>
+    /// <exception cref="ArgumentOutOfRangeException">Nothing would remain.</exception>
+    public static void TrimmedMean(IReadOnlyList<ReadOnlyMemory<float>> inputs, int cut, Memory<float> destination)
+    {
+        int n = Validate(inputs, destination.Length);
+        if (cut < 0 || 2 * cut >= n)
+        {
+            throw new ArgumentOutOfRangeException(nameof(cut), cut, $"Trimming {cut} values at each end of {n} leaves nothing to average.");
+        }
+
+        Run(inputs, destination, new TrimmedReducer(n, cut));
+    }
+
+    /// <summary>
+    /// Bulyan's coordinate-wise step: the mean of the <paramref name="beta"/> values closest to the coordinate's median.
+    /// The closest values form a run of ranks; where two candidates are equally far, the smaller value is taken. The
+    /// chosen values are averaged in double in ascending order.
+    /// </summary>
+    /// <param name="inputs">N inputs, each at least as long as <paramref name="destination"/>.</param>
+    /// <param name="beta">How many values to average, 1 to N.</param>
+    /// <param name="destination">The output.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="beta"/> is out of range.</exception>
+    public static void ClosestToMedianMean(IReadOnlyList<ReadOnlyMemory<float>> inputs, int beta, Memory<float> destination)
+    {
+        int n = Validate(inputs, destination.Length);
+        if (beta < 1 || beta > n)
+        {
+            throw new ArgumentOutOfRangeException(nameof(beta), beta, $"Averaging {beta} of {n} values is not possible.");
+        }
+
+        Run(inputs, destination, new ClosestToMedianReducer(n, beta));
+    }
+
+    private static int Validate(IReadOnlyList<ReadOnlyMemory<float>> inputs, int length)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (inputs.Count == 0)
+        {
+            throw new ArgumentException("No inputs.", nameof(inputs));
+        }
+
+        for (int k = 0; k < inputs.Count; k++)
+        {
+            if (inputs[k].Length < length)
+            {
+                throw new ArgumentException($"Input {k} has {inputs[k].Length} values, fewer than the destination's {length}.", nameof(inputs));
+            }
+        }
+
+        return inputs.Count;
+    }
+
+    private static void Run<TReducer>(IReadOnlyList<ReadOnlyMemory<float>> inputs, Memory<float> destination, TReducer reducer)
+        where TReducer : struct, IReducer
+    {
+        int n = inputs.Count;
+        SortingNetwork network = SortingNetwork.For(n, reducer.First, reducer.Last);
+        var sources = new float[n][];
+        var offsets = new int[n];
+        for (int k = 0; k < n; k++)
+        {
+            if (MemoryMarshal.TryGetArray(inputs[k], out ArraySegment<float> segment))
+            {
+                sources[k] = segment.Array!;
+                offsets[k] = segment.Offset;
+            }
+            else
+            {
+                sources[k] = inputs[k].ToArray();
+            }
+        }
+
+        int length = destination.Length;
+        int blocks = (length + BlockCoordinates - 1) / BlockCoordinates;
+        if ((long)length * n < ParallelValues)
+        {
+            for (int b = 0; b < blocks; b++)
+            {
+                Block(sources, offsets, network, reducer, destination.Span, b);
+            }
+
+            return;
+        }
+
+        Parallel.For(0, blocks, b => Block(sources, offsets, network, reducer, destination.Span, b));
+    }
+
+    private static void Block<TReducer>(float[][] sources, int[] offsets, SortingNetwork network, TReducer reducer, Span<float> destination, int block)
+        where TReducer : struct, IReducer
+    {
+        int width = Vector<float>.Count;
+        int n = sources.Length;
+        int start = block * BlockCoordinates;
+        int end = Math.Min(destination.Length, start + BlockCoordinates);
+        Span<Vector<float>> wires = n <= 128 ? stackalloc Vector<float>[n] : new Vector<float>[n];
+        int p = start;
+        for (; p + width <= end; p += width)
+        {
+            for (int k = 0; k < n; k++)
+            {
+                wires[k] = Vector.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(sources[k]), (nuint)(offsets[k] + p));
+            }
+
+            Sort(wires, network);
+            reducer.Reduce(wires).StoreUnsafe(ref MemoryMarshal.GetReference(destination), (nuint)p);
+        }
+
+        if (p < end)
+        {
+            // The tail goes through the same vector code, with the missing lanes zero and not stored.
+            Span<float> lane = stackalloc float[width];
+            for (int k = 0; k < n; k++)
+            {
+                lane.Clear();
+                sources[k].AsSpan(offsets[k] + p, end - p).CopyTo(lane);
+                wires[k] = new Vector<float>(lane);
+            }
+
+            Sort(wires, network);
+            reducer.Reduce(wires).CopyTo(lane);
+            lane[..(end - p)].CopyTo(destination[p..end]);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Sort(Span<Vector<float>> wires, SortingNetwork network)
+    {
+        int[] low = network.Low;
+        int[] high = network.High;
+        ref Vector<float> w = ref MemoryMarshal.GetReference(wires);
+        for (int c = 0; c < low.Length; c++)
+        {
+            ref Vector<float> a = ref Unsafe.Add(ref w, low[c]);
+            ref Vector<float> b = ref Unsafe.Add(ref w, high[c]);
+            Vector<float> x = a;
+            Vector<float> y = b;
+            a = Vector.Min(x, y);
+            b = Vector.Max(x, y);
+        }
+    }
+
+    /// <summary>(a + b) / 2 per lane, in double, rounded once to float.</summary>
+    private static Vector<float> MeanOfTwo(Vector<float> a, Vector<float> b)
+    {
+        Vector.Widen(a, out Vector<double> aLow, out Vector<double> aHigh);
+        Vector.Widen(b, out Vector<double> bLow, out Vector<double> bHigh);
+        return Vector.Narrow((aLow + bLow) / 2, (aHigh + bHigh) / 2);
+    }
+
+    private static Vector<float> MedianOf(ReadOnlySpan<Vector<float>> sorted) =>
+        sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : MeanOfTwo(sorted[(sorted.Length / 2) - 1], sorted[sorted.Length / 2]);
+
+    private interface IReducer
+    {
+        int First { get; }
+
+        int Last { get; }
+
+        Vector<float> Reduce(ReadOnlySpan<Vector<float>> sorted);
+    }
+
+    private readonly struct MedianReducer(int n) : IReducer
+    {
+        public int First => (n - 1) / 2;
+
+        public int Last => n / 2;
+
+        public Vector<float> Reduce(ReadOnlySpan<Vector<float>> sorted) => MedianOf(sorted);
+    }
+
+    private readonly struct TrimmedReducer(int n, int cut) : IReducer
+    {
+        public int First => cut;
+
+        public int Last => n - cut - 1;
+
+        public Vector<float> Reduce(ReadOnlySpan<Vector<float>> sorted)
+        {
+            Vector<double> low = Vector<double>.Zero;
+            Vector<double> high = Vector<double>.Zero;
+            for (int r = cut; r < n - cut; r++)
+            {
+                Vector.Widen(sorted[r], out Vector<double> l, out Vector<double> h);
+                low += l;
+                high += h;
+            }
+
+            var count = new Vector<double>(n - (2 * cut));
+            return Vector.Narrow(low / count, high / count);
+        }
+    }
+
+    private readonly struct ClosestToMedianReducer(int n, int beta) : IReducer
+    {
+        public int First => 0;
+
+        public int Last => n - 1;
+
+        public Vector<float> Reduce(ReadOnlySpan<Vector<float>> sorted)
+        {
+            Vector<float> median = MedianOf(sorted);
+
+            // The window of beta ranks starts at 0 and slides up while the value entering is strictly closer to the
+            // median than the one leaving; distances fall then rise along the ranks, so once it stops it stays.
+            Vector<int> windowStart = Vector<int>.Zero;
+            Vector<int> sliding = Vector<int>.AllBitsSet;
+            for (int r = 0; r + beta < n; r++)
+            {
+                sliding &= Vector.LessThan(Vector.Abs(sorted[r + beta] - median), Vector.Abs(sorted[r] - median));
+                windowStart -= sliding;
+            }
+
+            Vector<int> windowEnd = windowStart + new Vector<int>(beta);
+            Vector<double> low = Vector<double>.Zero;
+            Vector<double> high = Vector<double>.Zero;
+            for (int r = 0; r < n; r++)
+            {
+                var rank = new Vector<int>(r);
+                Vector<int> inside = Vector.GreaterThanOrEqual(rank, windowStart) & Vector.LessThan(rank, windowEnd);
+
+                // Adding +0 for a value outside the window changes no sum: the sum starts at +0 and so is never -0.
+                Vector.Widen(Vector.ConditionalSelect(inside, sorted[r], Vector<float>.Zero), out Vector<double> l, out Vector<double> h);
+                low += l;
+                high += h;
+            }
+
+            var count = new Vector<double>(beta);
+            return Vector.Narrow(low / count, high / count);
+        }
+    }
+}

@@ -1,0 +1,89 @@
+using FederatedSharp.Aggregation.Kernels;
+using FederatedSharp.Tests.TestUtilities;
+
+namespace FederatedSharp.Tests.Aggregation.Kernels;
+
+// Category "Kernels" runs again in .ci/run with AVX-512 off and with hardware intrinsics off.
+[Category("Kernels")]
+public class RobustKernelsTests
+{
+    [TestCase(2, 0)]
+    [TestCase(2, 1)]
+    [TestCase(3, 7)]
+    [TestCase(11, 257)]
+    [TestCase(25, 4099)]
+    [TestCase(25, 100_003)]
+    [TestCase(64, 20_001)]
+    public void PairwiseSquaredDistances_RandomInputs_MatchDoubleReference(int n, int length)
+    {
+        var random = new DeterministicRandom((ulong)((n * 31) + length));
+        float[][] inputs = Enumerable.Range(0, n).Select(_ => TestModels.RandomArray(length, random, 2)).ToArray();
+
+        double[,] actual = RobustKernels.PairwiseSquaredDistances(inputs.Select(a => (ReadOnlyMemory<float>)a).ToArray(), length);
+
+        for (int i = 0; i < n; i++)
+        {
+            Assert.That(actual[i, i], Is.Zero, $"d({i},{i})");
+            for (int j = 0; j < n; j++)
+            {
+                double expected = Reference(inputs[i], inputs[j]);
+                Assert.That(actual[i, j], Is.EqualTo(expected).Within(1e-5 * Math.Max(expected, 1e-3)), $"d({i},{j})");
+            }
+        }
+    }
+
+    [Test]
+    public void PairwiseSquaredDistances_TightClusterAndFarOutlier_KeepsTheClusterDistances()
+    {
+        // The case that rules out a Gram matrix (squared norms subtracted): a Byzantine update 1,000 times farther out than the honest spread.
+        const int length = 50_000;
+        var random = new DeterministicRandom(5);
+        float[] centre = TestModels.RandomArray(length, random, 1);
+        float[][] inputs = new float[6][];
+        inputs[0] = centre.Select(v => v + 1000f).ToArray();
+        for (int k = 1; k < inputs.Length; k++)
+        {
+            inputs[k] = centre.Zip(TestModels.RandomArray(length, random, 0.01f), (c, e) => c + e).ToArray();
+        }
+
+        double[,] actual = RobustKernels.PairwiseSquaredDistances(inputs.Select(a => (ReadOnlyMemory<float>)a).ToArray(), length);
+
+        for (int i = 1; i < inputs.Length; i++)
+        {
+            for (int j = i + 1; j < inputs.Length; j++)
+            {
+                double expected = Reference(inputs[i], inputs[j]);
+                Assert.That(actual[i, j], Is.EqualTo(expected).Within(0.02 * expected), $"honest pair ({i},{j}) within 2%");
+            }
+        }
+    }
+
+    [Test]
+    public void PairwiseSquaredDistances_SameInputsOnAnyThreadCount_SameBits()
+    {
+        var random = new DeterministicRandom(9);
+        ReadOnlyMemory<float>[] inputs = Enumerable.Range(0, 9).Select(_ => (ReadOnlyMemory<float>)TestModels.RandomArray(300_001, random, 1)).ToArray();
+        double[,] first = RobustKernels.PairwiseSquaredDistances(inputs, 300_001);
+        double[,] second = RobustKernels.PairwiseSquaredDistances(inputs, 300_001);
+        Assert.That(second, Is.EqualTo(first), "chunks are summed in a fixed order");
+    }
+
+    [Test]
+    public void PairwiseSquaredDistances_InputShorterThanLength_ThrowsNamingTheLengths()
+    {
+        ReadOnlyMemory<float>[] inputs = { new float[10], new float[9] };
+        Assert.That(() => RobustKernels.PairwiseSquaredDistances(inputs, 10), Throws.ArgumentException.With.Message.Contains("9 values, fewer than the 10"));
+    }
+
+    private static double Reference(float[] a, float[] b)
+    {
+        double sum = 0;
+        for (int p = 0; p < a.Length; p++)
+        {
+            double d = (double)a[p] - b[p];
+            sum += d * d;
+        }
+
+        return sum;
+    }
+}
