@@ -64,4 +64,31 @@ public class ModelParametersTests
         using var p = ModelParameters.Create(new TensorLayout(Array.Empty<TensorSpec>()));
         Assert.That(p.Values.Length, Is.EqualTo(0));
     }
+
+    [Test]
+    public void Retain_OwnerDisposed_OwnerThrowsAndRetainedValuesStayIntact()
+    {
+        var layout = new TensorLayout(new[] { new TensorSpec("w", 3) });
+        var owner = ModelParameters.FromValues(layout, new float[] { 1, 2, 3 });
+        ModelParameters.RetainedValues retained = owner.Retain();
+        owner.Dispose();
+        owner.Dispose();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(owner.IsDisposed, Is.True);
+            Assert.That(() => owner.Values.ToArray(), Throws.TypeOf<ObjectDisposedException>());
+            Assert.That(retained.Values.ToArray(), Is.EqualTo(new float[] { 1, 2, 3 }));
+        });
+        retained.Dispose();
+        Assert.That(() => retained.Dispose(), Throws.Nothing, "a retention lets go once");
+    }
+
+    [Test]
+    public void Retain_AfterDispose_Throws()
+    {
+        var owner = ModelParameters.Create(new TensorLayout(new[] { new TensorSpec("w", 3) }));
+        owner.Dispose();
+        Assert.That(() => owner.Retain(), Throws.TypeOf<ObjectDisposedException>());
+    }
 }
