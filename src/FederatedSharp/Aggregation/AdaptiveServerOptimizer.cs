@@ -46,7 +46,7 @@ internal sealed class AdaptiveServerOptimizer
     }
 
     public IRoundAggregator BeginRound(ModelParameters global) =>
-        new ServerOptimizerRound(global, (w, average) => Step(global.Layout, w, average));
+        new ServerOptimizerRound(global, (w, complete) => Step(global.Layout, w, complete));
 
     public AggregatorState Export()
     {
@@ -82,7 +82,7 @@ internal sealed class AdaptiveServerOptimizer
         }
     }
 
-    private void Step(TensorLayout layout, ReadOnlyMemory<float> global, Memory<float> average)
+    private ModelParameters Step(TensorLayout layout, ReadOnlyMemory<float> global, Func<BlockFinisher, ModelParameters> complete)
     {
         lock (_gate)
         {
@@ -96,13 +96,13 @@ internal sealed class AdaptiveServerOptimizer
             _v ??= new float[global.Length];
             float[] mAll = _m;
             float[] vAll = _v;
-            BlockParallel.For(global.Length, (start, count) =>
+            return complete((start, d) =>
             {
+                int count = d.Length;
                 float[] scratch = ArrayPool<float>.Shared.Rent(count);
                 try
                 {
                     ReadOnlySpan<float> w = global.Span.Slice(start, count);
-                    Span<float> d = average.Span.Slice(start, count);
                     Span<float> m = mAll.AsSpan(start, count);
                     Span<float> v = vAll.AsSpan(start, count);
                     Span<float> t = scratch.AsSpan(0, count);

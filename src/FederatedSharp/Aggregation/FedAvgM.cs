@@ -51,7 +51,7 @@ public sealed class FedAvgM : IStatefulAggregator
     public IRoundAggregator BeginRound(ModelParameters globalParameters, AggregationContext context)
     {
         ArgumentNullException.ThrowIfNull(globalParameters);
-        return new ServerOptimizerRound(globalParameters, (global, average) => Step(globalParameters.Layout, global, average));
+        return new ServerOptimizerRound(globalParameters, (global, complete) => Step(globalParameters.Layout, global, complete));
     }
 
     /// <inheritdoc />
@@ -75,7 +75,7 @@ public sealed class FedAvgM : IStatefulAggregator
         }
     }
 
-    private void Step(TensorLayout layout, ReadOnlyMemory<float> global, Memory<float> average)
+    private ModelParameters Step(TensorLayout layout, ReadOnlyMemory<float> global, Func<BlockFinisher, ModelParameters> complete)
     {
         lock (_gate)
         {
@@ -91,17 +91,16 @@ public sealed class FedAvgM : IStatefulAggregator
                 _momentum ??= new float[global.Length];
             }
 
+            float[]? momentum = _momentum;
             float lr = (float)ServerLearningRate;
             float beta = (float)ServerMomentum;
-            float[]? momentum = _momentum;
-            BlockParallel.For(global.Length, (start, count) =>
+            return complete((start, a) =>
             {
-                ReadOnlySpan<float> w = global.Span.Slice(start, count);
-                Span<float> a = average.Span.Slice(start, count);
+                ReadOnlySpan<float> w = global.Span.Slice(start, a.Length);
                 TensorPrimitives.Subtract(w, a, a); // a = g = w - avg
                 if (momentum is not null)
                 {
-                    Span<float> v = momentum.AsSpan(start, count);
+                    Span<float> v = momentum.AsSpan(start, a.Length);
                     if (first)
                     {
                         a.CopyTo(v);

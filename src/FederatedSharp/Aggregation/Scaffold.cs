@@ -109,15 +109,13 @@ public sealed class Scaffold : IStatefulAggregator
             _global = global;
             _population = Math.Max(1, population);
             float eta = (float)owner.ServerLearningRate;
-            _models = new ServerOptimizerRound(global, (w, average) =>
-                BlockParallel.For(w.Length, (start, count) =>
-                {
-                    // new = w + eta (avg - w)
-                    Span<float> a = average.Span.Slice(start, count);
-                    ReadOnlySpan<float> x = w.Span.Slice(start, count);
-                    System.Numerics.Tensors.TensorPrimitives.Subtract(a, x, a);
-                    System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(a, eta, x, a);
-                }));
+            _models = new ServerOptimizerRound(global, (w, complete) => complete((start, a) =>
+            {
+                // new = w + eta (avg - w)
+                ReadOnlySpan<float> x = w.Span.Slice(start, a.Length);
+                System.Numerics.Tensors.TensorPrimitives.Subtract(a, x, a);
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(a, eta, x, a);
+            }));
             _controlSum = new float[global.Length];
         }
 

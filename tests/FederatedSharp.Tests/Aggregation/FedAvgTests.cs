@@ -157,4 +157,87 @@ public class FedAvgTests
             m.Dispose();
         }
     }
+
+    [TestCase(1)]
+    [TestCase(3)]
+    [TestCase(64)]
+    [TestCase(65)]
+    [TestCase(150)]
+    public void AddRange_AnyBatchingOfArrivals_BitIdenticalToOneAtATime(int clients)
+    {
+        // Small models gather up to 64 updates before folding them, so 65 and 150 fold groups mid-round.
+        var layout = TensorLayout.Create(new TensorSpec("w", 1003));
+        var random = new DeterministicRandom((ulong)clients);
+        using ModelParameters global = ModelParameters.Create(layout);
+        ModelParameters[] updates = Enumerable.Range(0, clients).Select(_ => ModelParameters.FromValues(layout, TestModels.RandomArray(1003, random, 3))).ToArray();
+        ClientUpdate[] all = updates.Select((u, i) => new ClientUpdate($"c{i}", u, 1 + (i % 17), ConfigRecord.Empty)).ToArray();
+
+        float[] oneByOne = Aggregate(round => Array.ForEach(all, round.Add));
+        float[] together = Aggregate(round => round.AddRange(all));
+        float[] batched = Aggregate(round =>
+        {
+            for (int i = 0; i < all.Length;)
+            {
+                int size = 1 + random.Next(9);
+                round.AddRange(all.Skip(i).Take(size).ToArray());
+                i += size;
+            }
+        });
+
+        // The documented order: each coordinate's weighted values added in arrival order in float, then scaled once.
+        var sequential = new float[1003];
+        double total = all.Sum(u => (double)u.ExampleCount);
+        for (int p = 0; p < sequential.Length; p++)
+        {
+            float acc = updates[0].Values[p] * all[0].ExampleCount;
+            for (int k = 1; k < clients; k++)
+            {
+                acc += updates[k].Values[p] * (float)all[k].ExampleCount;
+            }
+
+            sequential[p] = acc * (float)(1.0 / total);
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(oneByOne, Is.EqualTo(sequential), "one at a time, against the scalar float sequence");
+            Assert.That(together, Is.EqualTo(oneByOne), "AddRange of all");
+            Assert.That(batched, Is.EqualTo(oneByOne), "random batches");
+        });
+        foreach (ModelParameters u in updates)
+        {
+            u.Dispose();
+        }
+
+        float[] Aggregate(Action<IRoundAggregator> add)
+        {
+            using IRoundAggregator round = new FedAvg().BeginRound(global, new AggregationContext(1, clients, clients));
+            add(round);
+            using ModelParameters result = round.Complete();
+            return result.Values.ToArray();
+        }
+    }
+
+    [Test]
+    public void Add_CallerDisposesUpdatesAndThePoolHandsTheirBuffersOut_ResultUnchanged()
+    {
+        // FedAvg holds the newest arrivals without copies until it folds them; a buffer it failed to keep alive would be
+        // re-rented and overwritten below.
+        var layout = TensorLayout.Create(new TensorSpec("w", 100_000));
+        using ModelParameters global = ModelParameters.Create(layout);
+        using IRoundAggregator round = new FedAvg().BeginRound(global, new AggregationContext(1, 4, 4));
+        for (int k = 1; k <= 4; k++)
+        {
+            using ModelParameters update = ModelParameters.Create(layout);
+            update.Values.Fill(k);
+            round.Add(new ClientUpdate($"c{k}", update, 1, ConfigRecord.Empty));
+        }
+
+        var reused = Enumerable.Range(0, 4).Select(_ => ModelParameters.CreateUninitialized(layout)).ToList();
+        reused.ForEach(p => p.Values.Fill(1e9f));
+        using ModelParameters result = round.Complete();
+        reused.ForEach(p => p.Dispose());
+
+        Assert.That(result.Values.ToArray(), Has.All.EqualTo(2.5f));
+    }
 }

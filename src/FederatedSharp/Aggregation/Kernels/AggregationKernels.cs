@@ -55,8 +55,11 @@ internal static class AggregationKernels
     /// <param name="weights">One weight per input.</param>
     /// <param name="accumulator">The running sum.</param>
     /// <param name="overwrite">Treat the accumulator as zero without reading it (saves clearing it first).</param>
+    /// <param name="scale">Multiply each block by this once its inputs are in (a final pass that divides by the total weight); 1 for none.</param>
+    /// <param name="finish">Run on each block after the scaling, while it is in cache (a server optimiser's step); null for none.</param>
     /// <exception cref="ArgumentException">A length differs.</exception>
-    public static void WeightedSum(IReadOnlyList<ReadOnlyMemory<float>> inputs, ReadOnlySpan<float> weights, Memory<float> accumulator, bool overwrite = false)
+    public static void WeightedSum(
+        IReadOnlyList<ReadOnlyMemory<float>> inputs, ReadOnlySpan<float> weights, Memory<float> accumulator, bool overwrite = false, float scale = 1, BlockFinisher? finish = null)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         if (inputs.Count != weights.Length)
@@ -76,13 +79,31 @@ internal static class AggregationKernels
         {
             for (int block = 0; block < blocks; block++)
             {
-                AccumulateBlock(inputs, w, accumulator, block, overwrite);
+                AccumulateBlock(inputs, w, accumulator, block, overwrite, scale, finish);
             }
 
             return;
         }
 
-        Parallel.For(0, blocks, block => AccumulateBlock(inputs, w, accumulator, block, overwrite));
+        Parallel.For(0, blocks, block => AccumulateBlock(inputs, w, accumulator, block, overwrite, scale, finish));
+    }
+
+    private static void AccumulateBlock(IReadOnlyList<ReadOnlyMemory<float>> inputs, float[] weights, Memory<float> accumulator, int block, bool overwrite, float scale, BlockFinisher? finish)
+    {
+        AccumulateBlock(inputs, weights, accumulator, block, overwrite);
+        if (scale == 1 && finish is null)
+        {
+            return;
+        }
+
+        int start = block * CacheBlockLength;
+        Span<float> acc = accumulator.Span.Slice(start, Math.Min(CacheBlockLength, accumulator.Length - start));
+        if (scale != 1)
+        {
+            TensorPrimitives.Multiply(acc, scale, acc);
+        }
+
+        finish?.Invoke(start, acc);
     }
 
     private static void AccumulateBlock(IReadOnlyList<ReadOnlyMemory<float>> inputs, float[] weights, Memory<float> accumulator, int block, bool overwrite)
