@@ -6,14 +6,16 @@ using FederatedSharp.Clients;
 using FederatedSharp.Parameters;
 
 /// <summary>
-/// Linear strategies on N updates of P parameters, against the machine's read-bandwidth bound (a parallel sum over the
-/// same N x P floats, <see cref="ReadBound"/>) and a naive scalar loop (the ratio baseline), in one run.
+/// Linear strategies on N updates of P parameters, against the machine's read-bandwidth bound (the fastest of four
+/// read-only passes over the same N x P floats, <see cref="ReadBounds"/>) and a naive scalar loop (the ratio baseline),
+/// in one run.
 /// </summary>
 [Config(typeof(Config))]
 public class AggregationBenchmarks
 {
     private ModelParameters[] _updates = Array.Empty<ModelParameters>();
     private ClientUpdate[] _clientUpdates = Array.Empty<ClientUpdate>();
+    private ReadOnlyMemory<float>[] _inputs = Array.Empty<ReadOnlyMemory<float>>();
     private ModelParameters _global = null!;
     private float[] _naive = Array.Empty<float>();
     private readonly FedAvg _fedAvg = new();
@@ -46,6 +48,7 @@ public class AggregationBenchmarks
             _clientUpdates[c] = new ClientUpdate($"c{c}", _updates[c], 10 + (c % 90), ConfigRecord.Empty);
         }
 
+        _inputs = _updates.Select(u => (ReadOnlyMemory<float>)u.Memory).ToArray();
         _naive = new float[Parameters];
     }
 
@@ -60,48 +63,17 @@ public class AggregationBenchmarks
         _global.Dispose();
     }
 
-    [Benchmark(Description = "read bound A: each input streamed by all cores")]
-    public float ReadBound()
-    {
-        // Each input is read contiguously, split in one contiguous part per core: the prefetcher's best case.
-        int parts = Environment.ProcessorCount;
-        float total = 0;
-        foreach (ModelParameters u in _updates)
-        {
-            ReadOnlyMemory<float> values = u.Memory;
-            var sums = new float[parts];
-            Parallel.For(0, parts, p =>
-            {
-                int start = (int)((long)values.Length * p / parts);
-                int end = (int)((long)values.Length * (p + 1) / parts);
-                sums[p] = TensorPrimitives.Sum(values.Span[start..end]);
-            });
-            total += sums.Sum();
-        }
-
-        return total;
-    }
+    [Benchmark(Description = "read bound A: each input split over the cores")]
+    public float ReadBoundA() => ReadBounds.PerInputSplit(_inputs);
 
     [Benchmark(Description = "read bound B: blocks of all inputs")]
-    public float ReadBoundBlocked()
-    {
-        // The access pattern of the cache-blocked kernel, with nothing written.
-        int blocks = (Parameters + 16383) / 16384;
-        var sums = new float[blocks];
-        Parallel.For(0, blocks, b =>
-        {
-            int start = b * 16384;
-            int count = Math.Min(16384, Parameters - start);
-            float local = 0;
-            foreach (ModelParameters u in _updates)
-            {
-                local += TensorPrimitives.Sum(u.Values.Slice(start, count));
-            }
+    public float ReadBoundB() => ReadBounds.Blocked(_inputs, Parameters);
 
-            sums[b] = local;
-        });
-        return sums.Sum();
-    }
+    [Benchmark(Description = "read bound C: whole inputs shared among the cores")]
+    public float ReadBoundC() => ReadBounds.InputsAcrossCores(_inputs);
+
+    [Benchmark(Description = "read bound D: a coordinate range per core")]
+    public float ReadBoundD() => ReadBounds.RangePerCore(_inputs, Parameters);
 
     [Benchmark(Baseline = true, Description = "naive scalar loop")]
     public float Naive()
@@ -168,7 +140,7 @@ public class AggregationBenchmarks
     {
         public Config()
         {
-            AddColumn(new BoundFractionColumn());
+            AddColumn(new BoundFractionColumn(), new ReadBandwidthColumn());
         }
     }
 }

@@ -3,8 +3,9 @@ using FederatedSharp.Parameters;
 namespace FederatedSharp.Aggregation;
 
 /// <summary>
-/// The round of an order-statistic strategy (median, trimmed mean, Krum, Bulyan): every update is copied (these
-/// strategies need all of them at once, O(clients x model) memory), then <c>combine</c> produces the new model.
+/// The round of an order-statistic strategy (median, trimmed mean, Krum, Bulyan): every update is held, not copied
+/// (these strategies need all of them at once: clients x model memory, the buffers the server already has, kept alive
+/// by a retention after the caller disposes them), then <c>combine</c> produces the new model.
 /// Updates are kept in the order they were added.
 /// </summary>
 internal sealed class BufferedRound : IRoundAggregator

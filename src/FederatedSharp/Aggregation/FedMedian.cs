@@ -7,8 +7,8 @@ namespace FederatedSharp.Aggregation;
 /// <summary>
 /// Coordinate-wise median (Yin et al. 2018, "Byzantine-Robust Distributed Learning: Towards Optimal Statistical
 /// Rates"): each parameter of the new model is the median of the clients' values (unweighted; the mean of the two
-/// middle values for an even count). Robust to a minority of arbitrary updates. Memory: O(clients x model) (buffers
-/// every update); time O(model x clients log clients).
+/// middle values for an even count). Robust to a minority of arbitrary updates. Memory: clients x model (holds every
+/// update, without copies); each coordinate's values are sorted across SIMD lanes by a sorting network.
 /// </summary>
 public sealed class FedMedian : IAggregator
 {

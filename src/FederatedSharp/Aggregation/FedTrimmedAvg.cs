@@ -7,7 +7,8 @@ namespace FederatedSharp.Aggregation;
 /// <summary>
 /// Coordinate-wise trimmed mean (Yin et al. 2018): for each parameter, drop the <c>floor(beta x clients)</c> smallest
 /// and largest values and average the rest (unweighted, as scipy's <c>trim_mean</c> that Flower uses). Default beta
-/// 0.2 (Flower's). Memory: O(clients x model); time O(model x clients log clients).
+/// 0.2 (Flower's). Memory: clients x model (holds every update, without
+/// copies); each coordinate's values are sorted across SIMD lanes by a sorting network.
 /// </summary>
 public sealed class FedTrimmedAvg : IAggregator
 {

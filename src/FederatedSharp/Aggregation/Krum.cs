@@ -9,8 +9,8 @@ namespace FederatedSharp.Aggregation;
 /// Descent"). Each update is scored by the sum of squared distances to its <c>n - f - 2</c> nearest other updates
 /// (f = <see cref="ByzantineClients"/>); Krum returns the lowest-scoring update, Multi-Krum (<see cref="ClientsToKeep"/>
 /// m &gt; 0) the example-weighted mean of the m lowest (Flower's <c>num_malicious_clients</c>,
-/// <c>num_clients_to_keep</c>; defaults 0 and 0). Needs n &gt; f + 2 updates. Memory: O(clients x model); time
-/// O(clients^2 x model) for the distances (TensorPrimitives).
+/// <c>num_clients_to_keep</c>; defaults 0 and 0). Needs n &gt; f + 2 updates. Memory: clients x model (holds
+/// every update, without copies); the O(clients^2 x model) distances are computed in cache-sized blocks on all cores.
 /// </summary>
 public sealed class Krum : IAggregator
 {

@@ -44,7 +44,8 @@ public static class UpdateStageOrder
 
 /// <summary>
 /// One round's input to a stage (or to the strategy). <see cref="Add"/> takes consecutive updates in aggregation order;
-/// the updates' parameters remain the caller's and may be disposed once the call returns. A stage rejects an update
+/// the updates' parameters remain the caller's and may be disposed once the call returns, but their values must not
+/// change after it (the strategy may hold them, read-only, until the round is over). A stage rejects an update
 /// with <see cref="UpdateStageContext.Reject"/> and does not forward it.
 /// </summary>
 public interface IUpdateSink : IDisposable
