@@ -64,6 +64,7 @@ foreach (int n in clientCounts)
         ("median", "FedMedian", () => new FedMedian()),
         ("trimmed", "FedTrimmedAvg (beta 0.2)", () => new FedTrimmedAvg(0.2)),
         ("krum", $"Krum (f = {n / 5})", () => new Krum(n / 5)),
+        ("bulyan", $"Bulyan (f = {(n - 3) / 4})", () => new Bulyan((n - 3) / 4)),
     };
     var ours = new Dictionary<string, (double Seconds, float[] Result)>();
     foreach ((string name, _, Func<IAggregator> create) in strategies)

@@ -35,19 +35,47 @@ def trimmed_mean(updates, beta):
     return np.mean(part[cut:n - cut], axis=0)
 
 
-def krum(updates, f):
-    # Pairwise squared distances in a Python loop, each client's score the sum over its n - f - 2 nearest others
-    # (Flower's _compute_distances() and aggregate_krum() with one selected update).
-    flat = np.asarray(updates)
+def pairwise_distances(flat):
+    # Flower's _compute_distances(): squared distances in a Python loop over every ordered pair.
     n = flat.shape[0]
     distances = np.zeros((n, n))
     for i in range(n):
         for j in range(n):
             delta = flat[i] - flat[j]
             distances[i, j] = float(np.dot(delta, delta))
+    return distances
+
+
+def krum(updates, f):
+    # Each client's score is the sum over its n - f - 2 nearest others (Flower's aggregate_krum(), one selected update).
+    flat = np.asarray(updates)
+    n = flat.shape[0]
+    distances = pairwise_distances(flat)
     keep = n - f - 2
     scores = [np.sort(distances[i])[1:keep + 1].sum() for i in range(n)]
     return flat[int(np.argmin(scores))]
+
+
+def bulyan(updates, f):
+    # Flower's aggregate_bulyan(): Krum picks theta = n - 2f updates one at a time (the distances computed once here;
+    # Flower recomputes them for every pick), then per coordinate the mean of the beta = theta - 2f values closest to
+    # the selection's median (_aggregate_n_closest_weights(): argsort of the absolute differences).
+    flat = np.asarray(updates)
+    n = flat.shape[0]
+    distances = pairwise_distances(flat)
+    remaining, selected = list(range(n)), []
+    theta = n - 2 * f
+    while len(selected) < theta:
+        keep = max(1, len(remaining) - f - 2)
+        scores = [np.sort([distances[i, j] for j in remaining if j != i])[:keep].sum() for i in remaining]
+        best = remaining[int(np.argmin(scores))]
+        selected.append(best)
+        remaining.remove(best)
+    chosen = flat[selected]
+    middle = np.median(chosen, axis=0)
+    beta = theta - 2 * f
+    order = np.argsort(np.abs(chosen - middle), axis=0)[:beta]
+    return np.mean(np.take_along_axis(chosen, order, axis=0), axis=0)
 
 
 def main():
@@ -60,6 +88,7 @@ def main():
         "median": lambda: median(updates),
         "trimmed": lambda: trimmed_mean(updates, 0.2),
         "krum": lambda: krum(updates, n // 5),
+        "bulyan": lambda: bulyan(updates, (n - 3) // 4),
     }
     timings = {}
     for name, run in strategies.items():

@@ -11,7 +11,8 @@ namespace FederatedSharp.Aggregation.Kernels;
 /// No coordinate is sorted on its own and nothing branches on the data. Blocks of coordinates run on all cores.
 /// </summary>
 /// <remarks>
-/// Vector minimum and maximum follow IEEE 754-2019 (-0 sorts below +0), so the values at each rank, and therefore
+/// The values are sorted as their IEEE 754 total-order keys with integer minimum and maximum (-0 sorts below +0; one
+/// instruction each), two groups of lanes per pass for instruction-level parallelism, so the values at each rank, and therefore
 /// every result, are bit-identical to sorting each coordinate's values with that total order and computing the same
 /// statistic in the same order: the mean of the two middle values and the trimmed sum are computed in double, adding
 /// the values in ascending order. Inputs must be free of NaN (the server's validation rejects such updates).
@@ -130,50 +131,91 @@ internal static class OrderStatistics
         int n = sources.Length;
         int start = block * BlockCoordinates;
         int end = Math.Min(destination.Length, start + BlockCoordinates);
-        Span<Vector<float>> wires = n <= 128 ? stackalloc Vector<float>[n] : new Vector<float>[n];
+        Span<Vector<int>> keys = n <= 64 ? stackalloc Vector<int>[2 * n] : new Vector<int>[2 * n];
+        Span<Vector<float>> values = MemoryMarshal.Cast<Vector<int>, Vector<float>>(keys);
+        ref float output = ref MemoryMarshal.GetReference(destination);
         int p = start;
-        for (; p + width <= end; p += width)
+
+        // Two groups of lanes at a time: every comparator does two independent minimum-maximum pairs.
+        for (; p + (2 * width) <= end; p += 2 * width)
         {
             for (int k = 0; k < n; k++)
             {
-                wires[k] = Vector.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(sources[k]), (nuint)(offsets[k] + p));
+                ref float source = ref MemoryMarshal.GetArrayDataReference(sources[k]);
+                keys[k] = ToKey(Vector.LoadUnsafe(ref source, (nuint)(offsets[k] + p)));
+                keys[n + k] = ToKey(Vector.LoadUnsafe(ref source, (nuint)(offsets[k] + p + width)));
             }
 
-            Sort(wires, network);
-            reducer.Reduce(wires).StoreUnsafe(ref MemoryMarshal.GetReference(destination), (nuint)p);
+            SortTwo(keys, n, network);
+            FromKeys(keys, reducer.First, reducer.Last);
+            FromKeys(keys[n..], reducer.First, reducer.Last);
+            reducer.Reduce(values[..n]).StoreUnsafe(ref output, (nuint)p);
+            reducer.Reduce(values[n..]).StoreUnsafe(ref output, (nuint)(p + width));
         }
 
-        if (p < end)
+        Span<float> lane = stackalloc float[width];
+        for (; p < end; p += width)
         {
-            // The tail goes through the same vector code, with the missing lanes zero and not stored.
-            Span<float> lane = stackalloc float[width];
+            // The last group, or the tail with its missing lanes zero and not stored, through the same code.
+            int count = Math.Min(width, end - p);
             for (int k = 0; k < n; k++)
             {
                 lane.Clear();
-                sources[k].AsSpan(offsets[k] + p, end - p).CopyTo(lane);
-                wires[k] = new Vector<float>(lane);
+                sources[k].AsSpan(offsets[k] + p, count).CopyTo(lane);
+                keys[k] = ToKey(new Vector<float>(lane));
+                keys[n + k] = keys[k];
             }
 
-            Sort(wires, network);
-            reducer.Reduce(wires).CopyTo(lane);
-            lane[..(end - p)].CopyTo(destination[p..end]);
+            SortTwo(keys, n, network);
+            FromKeys(keys, reducer.First, reducer.Last);
+            reducer.Reduce(values[..n]).CopyTo(lane);
+            lane[..count].CopyTo(destination.Slice(p, count));
         }
     }
 
+    /// <summary>
+    /// The float's IEEE 754 total-order key as a signed integer (the magnitude bits of negative values flipped), so one
+    /// integer minimum or maximum instruction compares as the total order does, -0 below +0. Its own inverse.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Sort(Span<Vector<float>> wires, SortingNetwork network)
+    private static Vector<int> ToKey(Vector<float> value)
     {
-        int[] low = network.Low;
-        int[] high = network.High;
-        ref Vector<float> w = ref MemoryMarshal.GetReference(wires);
-        for (int c = 0; c < low.Length; c++)
+        Vector<int> bits = Vector.AsVectorInt32(value);
+        return bits ^ (Vector.ShiftRightArithmetic(bits, 31) & new Vector<int>(int.MaxValue));
+    }
+
+    /// <summary>Turns the keys of ranks <paramref name="first"/> to <paramref name="last"/> back into floats, in place.</summary>
+    private static void FromKeys(Span<Vector<int>> keys, int first, int last)
+    {
+        for (int r = first; r <= last; r++)
         {
-            ref Vector<float> a = ref Unsafe.Add(ref w, low[c]);
-            ref Vector<float> b = ref Unsafe.Add(ref w, high[c]);
-            Vector<float> x = a;
-            Vector<float> y = b;
-            a = Vector.Min(x, y);
-            b = Vector.Max(x, y);
+            Vector<int> key = keys[r];
+            keys[r] = key ^ (Vector.ShiftRightArithmetic(key, 31) & new Vector<int>(int.MaxValue));
+        }
+    }
+
+    /// <summary>Runs the network on two groups of wires at once: [0, n) and [n, 2n).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SortTwo(Span<Vector<int>> keys, int n, SortingNetwork network)
+    {
+        ref int low = ref MemoryMarshal.GetArrayDataReference(network.Low);
+        ref int high = ref MemoryMarshal.GetArrayDataReference(network.High);
+        ref Vector<int> first = ref MemoryMarshal.GetReference(keys);
+        ref Vector<int> second = ref Unsafe.Add(ref first, n);
+        int comparators = network.Low.Length;
+        for (int c = 0; c < comparators; c++)
+        {
+            int i = Unsafe.Add(ref low, c);
+            int j = Unsafe.Add(ref high, c);
+            ref Vector<int> a = ref Unsafe.Add(ref first, i);
+            ref Vector<int> b = ref Unsafe.Add(ref first, j);
+            ref Vector<int> x = ref Unsafe.Add(ref second, i);
+            ref Vector<int> y = ref Unsafe.Add(ref second, j);
+            Vector<int> va = a, vb = b, vx = x, vy = y;
+            a = Vector.Min(va, vb);
+            b = Vector.Max(va, vb);
+            x = Vector.Min(vx, vy);
+            y = Vector.Max(vx, vy);
         }
     }
 
