@@ -70,11 +70,12 @@ foreach (int n in clientCounts)
     foreach ((string name, _, Func<IAggregator> create) in strategies)
     {
         float[] result = Run(create(), global, updates, n);
+        Run(create(), global, updates, n);
         var seconds = new List<double>();
         for (int r = 0; r < repeats; r++)
         {
             long start = Stopwatch.GetTimestamp();
-            Run(create(), global, updates, n);
+            Aggregate(create(), global, updates, n).Dispose();
             seconds.Add(Stopwatch.GetElapsedTime(start).TotalSeconds);
         }
 
@@ -114,10 +115,16 @@ return 0;
 
 static float[] Run(IAggregator aggregator, ModelParameters global, ClientUpdate[] updates, int n)
 {
+    using ModelParameters result = Aggregate(aggregator, global, updates, n);
+    return result.Values.ToArray();
+}
+
+// What is timed: one round, from BeginRound to the new model (the numpy side likewise returns its result array).
+static ModelParameters Aggregate(IAggregator aggregator, ModelParameters global, ClientUpdate[] updates, int n)
+{
     using IRoundAggregator round = aggregator.BeginRound(global, new AggregationContext(1, n, n));
     round.AddRange(updates);
-    using ModelParameters result = round.Complete();
-    return result.Values.ToArray();
+    return round.Complete();
 }
 
 static (Dictionary<string, double>? Seconds, string? Why) RunNumpy(string python, string data, int n, int p, int repeats)

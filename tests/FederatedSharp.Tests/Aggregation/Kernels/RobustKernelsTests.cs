@@ -33,6 +33,25 @@ public class RobustKernelsTests
     }
 
     [Test]
+    public void SquaredDistances_EveryLengthUpTo70_MatchDoubleReference()
+    {
+        for (int length = 0; length <= 70; length++)
+        {
+            var random = new DeterministicRandom((ulong)length + 500);
+            float[][] v = Enumerable.Range(0, 5).Select(_ => TestModels.RandomArray(length, random, 3)).ToArray();
+            double single = RobustKernels.SquaredDistance(v[0], v[1]);
+            Assert.That(single, Is.EqualTo(Reference(v[0], v[1])).Within(1e-5 * Math.Max(1, single)), $"length {length}, one pair");
+            var sums = new double[] { 1, 2, 3, 4 };
+            RobustKernels.SquaredDistancesFour(v[0], v[1], v[2], v[3], v[4], sums);
+            for (int k = 0; k < 4; k++)
+            {
+                double expected = k + 1 + Reference(v[0], v[k + 1]);
+                Assert.That(sums[k], Is.EqualTo(expected).Within(1e-5 * expected), $"length {length}, pair {k}: added to what was there");
+            }
+        }
+    }
+
+    [Test]
     public void PairwiseSquaredDistances_TightClusterAndFarOutlier_KeepsTheClusterDistances()
     {
         // The case that rules out a Gram matrix (squared norms subtracted): a Byzantine update 1,000 times farther out than the honest spread.
