@@ -21,7 +21,7 @@ internal sealed class WeightedAverageRound : IRoundAggregator
     internal const int MinGroup = 4;
 
     /// <summary>Bytes a group may hold beyond <see cref="MinGroup"/> updates (small models gather whole rounds).</summary>
-    internal const long GroupBytes = 64L << 20;
+    internal const long GroupBytes = 256L << 20;
 
     private readonly TensorLayout _layout;
     private readonly object _gate = new();
@@ -84,10 +84,11 @@ internal sealed class WeightedAverageRound : IRoundAggregator
                 _count++;
             }
 
-            // Fold all but the newest group, in arrival order; the newest waits for more arrivals or the final pass.
+            // Past a group, fold the oldest in arrival order and keep the newest 1 to groupSize for more arrivals or the
+            // final pass: one-by-one arrivals fold a whole group per pass, a large batch all but its last group in one.
             if (_pending.Count > _groupSize)
             {
-                Fold(_pending.Count - _groupSize);
+                Fold(_pending.Count - (((_pending.Count - 1) % _groupSize) + 1));
             }
         }
     }
