@@ -11,7 +11,7 @@ using FederatedSharp.Parameters;
 /// in one run.
 /// </summary>
 [Config(typeof(Config))]
-public class AggregationBenchmarks
+public class AggregationBenchmarks : ReadBoundBenchmarks
 {
     private ModelParameters[] _updates = Array.Empty<ModelParameters>();
     private ClientUpdate[] _clientUpdates = Array.Empty<ClientUpdate>();
@@ -63,17 +63,9 @@ public class AggregationBenchmarks
         _global.Dispose();
     }
 
-    [Benchmark(Description = "read bound A: each input split over the cores")]
-    public float ReadBoundA() => ReadBounds.PerInputSplit(_inputs);
+    protected override IReadOnlyList<ReadOnlyMemory<float>> Inputs => _inputs;
 
-    [Benchmark(Description = "read bound B: blocks of all inputs")]
-    public float ReadBoundB() => ReadBounds.Blocked(_inputs, Parameters);
-
-    [Benchmark(Description = "read bound C: whole inputs shared among the cores")]
-    public float ReadBoundC() => ReadBounds.InputsAcrossCores(_inputs);
-
-    [Benchmark(Description = "read bound D: a coordinate range per core")]
-    public float ReadBoundD() => ReadBounds.RangePerCore(_inputs, Parameters);
+    protected override int Length => Parameters;
 
     [Benchmark(Baseline = true, Description = "naive scalar loop")]
     public float Naive()

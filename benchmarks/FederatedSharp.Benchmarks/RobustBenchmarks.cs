@@ -10,7 +10,7 @@ using FederatedSharp.Parameters;
 /// in the same run.
 /// </summary>
 [BenchmarkDotNet.Attributes.Config(typeof(Config))]
-public class RobustBenchmarks
+public class RobustBenchmarks : ReadBoundBenchmarks
 {
     private ReadOnlyMemory<float>[] _inputs = Array.Empty<ReadOnlyMemory<float>>();
 
@@ -42,17 +42,9 @@ public class RobustBenchmarks
         _inputs = _updates.Select(u => (ReadOnlyMemory<float>)u.Parameters.Memory).ToArray();
     }
 
-    [Benchmark(Description = "read bound A: each input split over the cores")]
-    public float ReadBoundA() => ReadBounds.PerInputSplit(_inputs);
+    protected override IReadOnlyList<ReadOnlyMemory<float>> Inputs => _inputs;
 
-    [Benchmark(Description = "read bound B: blocks of all inputs")]
-    public float ReadBoundB() => ReadBounds.Blocked(_inputs, Parameters);
-
-    [Benchmark(Description = "read bound C: whole inputs shared among the cores")]
-    public float ReadBoundC() => ReadBounds.InputsAcrossCores(_inputs);
-
-    [Benchmark(Description = "read bound D: a coordinate range per core")]
-    public float ReadBoundD() => ReadBounds.RangePerCore(_inputs, Parameters);
+    protected override int Length => Parameters;
 
     [Benchmark(Description = "Krum's distance pass alone")]
     public double Distances() => FederatedSharp.Aggregation.Kernels.RobustKernels.PairwiseSquaredDistances(_inputs, Parameters)[0, 1];
