@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 
 namespace FederatedSharp.Server.Audit;
@@ -15,69 +13,24 @@ namespace FederatedSharp.Server.Audit;
 public sealed class FileAuditLog : IAuditLog
 {
     /// <summary>The previous hash of the first record.</summary>
-    public const string GenesisHash = "0000000000000000000000000000000000000000000000000000000000000000";
+    public const string GenesisHash = HashChainFile.GenesisHash;
 
-    private readonly string _path;
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private long _next = -1;
-    private string _lastHash = GenesisHash;
+    private readonly HashChainFile _chain;
 
     /// <summary>Opens (or will create) the log at <paramref name="path"/>.</summary>
     /// <param name="path">The file.</param>
-    public FileAuditLog(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        _path = Path.GetFullPath(path);
-    }
+    public FileAuditLog(string path) => _chain = new HashChainFile(path);
 
     /// <summary>The hash of the last record written or read (the genesis hash for an empty log).</summary>
-    public string LastHash => _lastHash;
+    public string LastHash => _chain.LastHash;
 
     /// <inheritdoc />
     /// <exception cref="AuditLogException">The existing log is tampered with or corrupt.</exception>
     public async Task<AuditRecord> AppendAsync(AuditEntry entry, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (_next < 0)
-            {
-                AuditVerification existing = Verify(_path);
-                if (!existing.IsValid)
-                {
-                    throw new AuditLogException($"Refusing to append to the audit log {_path}: {existing.Problem}");
-                }
-
-                _next = existing.RecordCount;
-                _lastHash = existing.LastHash;
-            }
-
-            string recordJson = RecordJson(_next, entry, _lastHash);
-            string hash = Sha256Hex(recordJson);
-            string line = "{\"record\":" + recordJson + ",\"hash\":\"" + hash + "\"}\n";
-            string? directory = Path.GetDirectoryName(_path);
-            if (!string.IsNullOrEmpty(directory))
-            {
-                Directory.CreateDirectory(directory);
-            }
-
-            var stream = new FileStream(_path, FileMode.Append, FileAccess.Write, FileShare.Read, 4096, FileOptions.WriteThrough);
-            await using (stream.ConfigureAwait(false))
-            {
-                await stream.WriteAsync(Encoding.UTF8.GetBytes(line), cancellationToken).ConfigureAwait(false);
-                stream.Flush(flushToDisk: true);
-            }
-
-            var record = new AuditRecord(_next, entry, _lastHash, hash);
-            _next++;
-            _lastHash = hash;
-            return record;
-        }
-        finally
-        {
-            _gate.Release();
-        }
+        (long sequence, string previous, string hash) = await _chain.AppendAsync(w => WriteEntry(w, entry), cancellationToken).ConfigureAwait(false);
+        return new AuditRecord(sequence, entry, previous, hash);
     }
 
     /// <summary>Reads every record of a log, checking the chain as it goes.</summary>
@@ -87,124 +40,56 @@ public sealed class FileAuditLog : IAuditLog
     public static IReadOnlyList<AuditRecord> ReadAll(string path)
     {
         var records = new List<AuditRecord>();
-        AuditVerification result = VerifyCore(path, records);
+        AuditVerification result = HashChainFile.Verify(path, (record, sequence, previous, hash) => records.Add(new AuditRecord(sequence, ParseEntry(record), previous, hash)));
         return result.IsValid ? records : throw new AuditLogException(result.Problem!);
     }
 
     /// <summary>Checks a log's hash chain without throwing.</summary>
     /// <param name="path">The log file (a missing file is an empty, valid log).</param>
     /// <returns>Whether it is intact, how many records it has, and where it breaks.</returns>
-    public static AuditVerification Verify(string path) => VerifyCore(path, null);
+    public static AuditVerification Verify(string path) => HashChainFile.Verify(path, (record, _, _, _) => ParseEntry(record));
 
-    private static AuditVerification VerifyCore(string path, List<AuditRecord>? records)
+    private static void WriteEntry(Utf8JsonWriter w, AuditEntry entry)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path))
+        w.WriteNumber("round", entry.Round);
+        w.WriteString("time", entry.Timestamp.ToUniversalTime().ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        w.WriteString("model_sha256", entry.ModelSha256);
+        w.WriteString("strategy", entry.Strategy);
+        w.WriteString("configuration", entry.ConfigurationHash);
+        w.WriteStartArray("participants");
+        foreach (string id in entry.Participants)
         {
-            return new AuditVerification(true, 0, GenesisHash, null, null);
+            w.WriteStringValue(id);
         }
 
-        string previous = GenesisHash;
-        long count = 0;
-        int lineNumber = 0;
-        foreach (string line in File.ReadLines(path, Encoding.UTF8))
-        {
-            lineNumber++;
-            if (line.Length == 0)
-            {
-                return Broken(count, previous, lineNumber, "empty line");
-            }
-
-            try
-            {
-                using JsonDocument document = JsonDocument.Parse(line);
-                JsonElement root = document.RootElement;
-                string recordText = root.GetProperty("record").GetRawText();
-                string hash = root.GetProperty("hash").GetString() ?? "";
-                if (!string.Equals(Sha256Hex(recordText), hash, StringComparison.Ordinal))
-                {
-                    return Broken(count, previous, lineNumber, "the record does not match its hash (it was changed)");
-                }
-
-                JsonElement record = root.GetProperty("record");
-                if (record.GetProperty("seq").GetInt64() != count)
-                {
-                    return Broken(count, previous, lineNumber, $"sequence {record.GetProperty("seq").GetInt64()} where {count} was expected (a record was removed, inserted or reordered)");
-                }
-
-                if (!string.Equals(record.GetProperty("prev").GetString(), previous, StringComparison.Ordinal))
-                {
-                    return Broken(count, previous, lineNumber, "the previous-hash link is broken (a record was removed, inserted or reordered)");
-                }
-
-                records?.Add(new AuditRecord(count, ParseEntry(record), previous, hash));
-                previous = hash;
-                count++;
-            }
-            catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
-            {
-                return Broken(count, previous, lineNumber, "not a valid audit record: " + ex.Message);
-            }
-        }
-
-        return new AuditVerification(true, count, previous, null, null);
-
-        static AuditVerification Broken(long count, string previous, int line, string problem) =>
-            new(false, count, previous, line, $"line {line}: {problem}");
-    }
-
-    private static string RecordJson(long sequence, AuditEntry entry, string previous)
-    {
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
+        w.WriteEndArray();
+        w.WriteStartArray("rejected");
+        foreach (AuditRejection r in entry.Rejected)
         {
             w.WriteStartObject();
-            w.WriteNumber("seq", sequence);
-            w.WriteNumber("round", entry.Round);
-            w.WriteString("time", entry.Timestamp.ToUniversalTime().ToString("O", System.Globalization.CultureInfo.InvariantCulture));
-            w.WriteString("model_sha256", entry.ModelSha256);
-            w.WriteString("strategy", entry.Strategy);
-            w.WriteString("configuration", entry.ConfigurationHash);
-            w.WriteStartArray("participants");
-            foreach (string id in entry.Participants)
-            {
-                w.WriteStringValue(id);
-            }
-
-            w.WriteEndArray();
-            w.WriteStartArray("rejected");
-            foreach (AuditRejection r in entry.Rejected)
-            {
-                w.WriteStartObject();
-                w.WriteString("client", r.ClientId);
-                w.WriteString("phase", r.Phase);
-                w.WriteString("kind", r.Kind);
-                w.WriteString("reason", r.Reason);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            w.WriteStartObject("parameters");
-            foreach (KeyValuePair<string, string> p in entry.StrategyParameters.OrderBy(p => p.Key, StringComparer.Ordinal))
-            {
-                w.WriteString(p.Key, p.Value);
-            }
-
-            w.WriteEndObject();
-            if (entry.EpsilonSoFar is double epsilon)
-            {
-                w.WriteNumber("epsilon", epsilon);
-            }
-            else
-            {
-                w.WriteNull("epsilon");
-            }
-
-            w.WriteString("prev", previous);
+            w.WriteString("client", r.ClientId);
+            w.WriteString("phase", r.Phase);
+            w.WriteString("kind", r.Kind);
+            w.WriteString("reason", r.Reason);
             w.WriteEndObject();
         }
 
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+        w.WriteEndArray();
+        w.WriteStartObject("parameters");
+        foreach (KeyValuePair<string, string> p in entry.StrategyParameters.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            w.WriteString(p.Key, p.Value);
+        }
+
+        w.WriteEndObject();
+        if (entry.EpsilonSoFar is double epsilon)
+        {
+            w.WriteNumber("epsilon", epsilon);
+        }
+        else
+        {
+            w.WriteNull("epsilon");
+        }
     }
 
     private static AuditEntry ParseEntry(JsonElement record) => new()
@@ -221,8 +106,6 @@ public sealed class FileAuditLog : IAuditLog
         StrategyParameters = record.GetProperty("parameters").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!, StringComparer.Ordinal),
         EpsilonSoFar = record.GetProperty("epsilon").ValueKind == JsonValueKind.Null ? null : record.GetProperty("epsilon").GetDouble(),
     };
-
-    private static string Sha256Hex(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 }
 
 /// <summary>The result of checking an audit log.</summary>
