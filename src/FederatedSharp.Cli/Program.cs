@@ -1,0 +1,3 @@
+using FederatedSharp.Cli;
+
+return await FedsharpCli.RunAsync(args, Console.Out, Console.Error, TimeProvider.System).ConfigureAwait(false);
