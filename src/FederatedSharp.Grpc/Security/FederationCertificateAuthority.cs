@@ -93,6 +93,46 @@ public sealed class FederationCertificateAuthority : IDisposable
         return Issue(clientId, names, ClientAuthOid, validity ?? TimeSpan.FromDays(365));
     }
 
+    /// <summary>
+    /// Signs a participant's certificate signing request: the participant made its key pair and keeps the private key;
+    /// only the request's public key and name reach the CA. The request's signature must verify, its subject must be
+    /// exactly <c>CN=clientId</c>, and its key ECDSA P-256/P-384 or RSA of at least 2048 bits. Extensions the request asks
+    /// for are ignored: the CA grants client authentication only.
+    /// </summary>
+    /// <param name="requestPem">The PEM <c>CERTIFICATE REQUEST</c>.</param>
+    /// <param name="clientId">The client id the certificate is for.</param>
+    /// <param name="validity">How long it is valid; null for 1 year.</param>
+    /// <returns>The certificate, without a private key.</returns>
+    /// <exception cref="ArgumentException">The request does not verify, names another subject, or has a weak key.</exception>
+    public X509Certificate2 SignClientRequest(string requestPem, string clientId, TimeSpan? validity = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(requestPem);
+        ArgumentException.ThrowIfNullOrWhiteSpace(clientId);
+        CertificateRequest asked;
+        try
+        {
+            asked = CertificateRequest.LoadSigningRequestPem(requestPem, HashAlgorithmName.SHA256, CertificateRequestLoadOptions.Default);
+        }
+        catch (CryptographicException e)
+        {
+            throw new ArgumentException("The certificate signing request does not parse or its signature does not verify: " + e.Message, nameof(requestPem), e);
+        }
+
+        if (asked.SubjectName.Name != "CN=" + Escape(clientId))
+        {
+            throw new ArgumentException($"The certificate signing request is for '{asked.SubjectName.Name}', not for 'CN={clientId}'.", nameof(requestPem));
+        }
+
+        CheckKey(asked.PublicKey);
+        var request = new CertificateRequest(asked.SubjectName, asked.PublicKey, HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddUri(new Uri("urn:federatedsharp:client:" + Uri.EscapeDataString(clientId)));
+        AddExtensions(request, names, ClientAuthOid);
+        DateTimeOffset now = _time.GetUtcNow();
+        using X509Certificate2 issued = request.Create(_certificate, now.AddMinutes(-5), NotAfter(now, validity ?? TimeSpan.FromDays(365)), Serial());
+        return X509CertificateLoader.LoadCertificate(issued.RawData);
+    }
+
     /// <summary>Writes the CA certificate and key as PEM files.</summary>
     /// <param name="certificatePemPath">Where the certificate goes (share it with every participant).</param>
     /// <param name="keyPemPath">Where the key goes (keep it private).</param>
@@ -105,20 +145,54 @@ public sealed class FederationCertificateAuthority : IDisposable
     {
         using ECDsa key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest(new X500DistinguishedName("CN=" + Escape(commonName)), key, HashAlgorithmName.SHA256);
+        AddExtensions(request, names, usageOid);
+        DateTimeOffset now = _time.GetUtcNow();
+        using X509Certificate2 issued = request.Create(_certificate, now.AddMinutes(-5), NotAfter(now, validity), Serial());
+        using X509Certificate2 withKey = issued.CopyWithPrivateKey(key);
+        return Reload(withKey);
+    }
+
+    private void AddExtensions(CertificateRequest request, SubjectAlternativeNameBuilder names, string usageOid)
+    {
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyAgreement, true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(new OidCollection { new Oid(usageOid) }, false));
         request.CertificateExtensions.Add(names.Build());
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(_certificate, true, false));
-        DateTimeOffset now = _time.GetUtcNow();
-        DateTimeOffset notAfter = now.Add(validity) < _certificate.NotAfter ? now.Add(validity) : new DateTimeOffset(_certificate.NotAfter.ToUniversalTime());
+    }
+
+    private DateTimeOffset NotAfter(DateTimeOffset now, TimeSpan validity) =>
+        now.Add(validity) < _certificate.NotAfter ? now.Add(validity) : new DateTimeOffset(_certificate.NotAfter.ToUniversalTime());
+
+    private static byte[] Serial()
+    {
         byte[] serial = new byte[16];
         RandomNumberGenerator.Fill(serial);
         serial[0] &= 0x7F;
-        using X509Certificate2 issued = request.Create(_certificate, now.AddMinutes(-5), notAfter, serial);
-        using X509Certificate2 withKey = issued.CopyWithPrivateKey(key);
-        return Reload(withKey);
+        return serial;
+    }
+
+    private static void CheckKey(PublicKey key)
+    {
+        if (key.GetECDsaPublicKey() is { } ec)
+        {
+            using (ec)
+            {
+                if (ec.KeySize < 256)
+                {
+                    throw new ArgumentException($"The request's ECDSA key has {ec.KeySize} bits; at least 256 are required.");
+                }
+            }
+
+            return;
+        }
+
+        using RSA? rsa = key.GetRSAPublicKey();
+        if (rsa is null || rsa.KeySize < 2048)
+        {
+            throw new ArgumentException(rsa is null ? "The request's key is neither ECDSA nor RSA." : $"The request's RSA key has {rsa.KeySize} bits; at least 2048 are required.");
+        }
     }
 
     private static string Escape(string name) => name.Replace("\\", "\\\\", StringComparison.Ordinal).Replace(",", "\\,", StringComparison.Ordinal)

@@ -117,4 +117,19 @@ public static class FederationCertificates
         ArgumentNullException.ThrowIfNull(certificate);
         return certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
     }
+
+    /// <summary>
+    /// Creates a participant's key pair (ECDSA P-256) and a certificate signing request for <c>CN=clientId</c>. The key
+    /// stays with the caller; only the request goes to the federation's CA.
+    /// </summary>
+    /// <param name="clientId">The participant's client id.</param>
+    /// <param name="key">The new private key (the caller owns it and must keep it private).</param>
+    /// <returns>The PEM certificate signing request.</returns>
+    public static string CreateSigningRequest(string clientId, out ECDsa key)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(clientId);
+        key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest(new X500DistinguishedName("CN=" + clientId.Replace(",", "\\,", StringComparison.Ordinal)), key, HashAlgorithmName.SHA256);
+        return request.CreateSigningRequestPem();
+    }
 }

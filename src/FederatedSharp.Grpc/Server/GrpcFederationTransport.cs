@@ -71,6 +71,19 @@ public sealed class GrpcFederationTransport : ITransport
         return _sessions.Waiters.WaitAsync(minimum, cancellationToken);
     }
 
+    /// <summary>
+    /// Revokes a client while the federation runs: its live session ends now (its pending tasks fail with the reason)
+    /// and every later registration under its id is refused with PERMISSION_DENIED.
+    /// </summary>
+    /// <param name="clientId">The client.</param>
+    /// <param name="reason">Why, for its failures and the log.</param>
+    public void Revoke(string clientId, string reason)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(clientId);
+        ArgumentNullException.ThrowIfNull(reason);
+        _sessions.Revoke(clientId, reason);
+    }
+
     /// <inheritdoc />
     public IClientConnection GetConnection(string clientId)
     {

@@ -184,7 +184,13 @@ internal sealed class SessionRegistry
             throw _guard.Refuse(context, "Session", StatusCode.PermissionDenied, $"Unknown client '{clientId}': it is not a participant of this federation.");
         }
 
-        if (_options.RevokedClientIds.Contains(clientId))
+        bool revoked;
+        lock (_options.RevokedClientIds)
+        {
+            revoked = _options.RevokedClientIds.Contains(clientId);
+        }
+
+        if (revoked)
         {
             throw _guard.Refuse(context, "Session", StatusCode.PermissionDenied, $"Client '{clientId}' is revoked.");
         }
@@ -292,6 +298,20 @@ internal sealed class SessionRegistry
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    /// <summary>Refuses a client from now on and ends its live session, failing its pending tasks.</summary>
+    public void Revoke(string clientId, string reason)
+    {
+        lock (_options.RevokedClientIds)
+        {
+            _options.RevokedClientIds.Add(clientId);
+        }
+
+        if (_sessions.TryGetValue(clientId, out ClientSession? session))
+        {
+            EndSession(session, "revoked: " + reason);
         }
     }
 

@@ -72,6 +72,22 @@ public class GrpcClientRunnerTests
     }
 
     [Test]
+    public async Task Revoke_ConnectedClient_EndsItsSessionAndRefusesItsReturn()
+    {
+        await using GrpcFederationHost host = await TestFederation.StartMutualTlsAsync();
+        GrpcClientOptions options = TestFederation.MutualTlsClient(host, "hospital-a");
+        Task run = TestFederation.Runner(options).RunAsync(new TargetClient(1, 1));
+        await host.Transport.WaitForClientsAsync(1).WithTimeout();
+
+        host.Transport.Revoke("hospital-a", "key compromised");
+
+        var ex = await Assert.ThrowsAsync<FederationAccessDeniedException>(async () => await run.WithTimeout());
+        Assert.That(ex!.Status, Is.EqualTo(StatusCode.PermissionDenied));
+        Assert.That(ex.Message, Does.Contain("'hospital-a' is revoked"));
+        Assert.That(host.Transport.GetAvailableClients(), Is.Empty);
+    }
+
+    [Test]
     public async Task RunAsync_ClientNotAParticipant_RefusedAsUnknown()
     {
         await using GrpcFederationHost host = await TestFederation.StartMutualTlsAsync(o => o.Federation.AllowedClientIds.Add("hospital-a"));

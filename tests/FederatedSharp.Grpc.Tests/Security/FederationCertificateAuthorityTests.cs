@@ -88,4 +88,47 @@ public class FederationCertificateAuthorityTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Test]
+    public void SignClientRequest_RequestMadeByTheParticipant_CertificateForItsOwnKey()
+    {
+        using var ca = FederationCertificateAuthority.Create("test CA");
+        string csr = FederationCertificates.CreateSigningRequest("cleveland", out System.Security.Cryptography.ECDsa key);
+        using (key)
+        {
+            using var issued = ca.SignClientRequest(csr, "cleveland");
+            using var withKey = issued.CopyWithPrivateKey(key);
+
+            Assert.That(issued.HasPrivateKey, Is.False);
+            Assert.That(FederationCertificates.GetClientId(withKey), Is.EqualTo("cleveland"));
+            Assert.That(FederationCertificates.IsIssuedBy(withKey, ca.Certificate, requireClientAuth: true, out string? problem), Is.True, problem);
+            Assert.That(csr, Does.Not.Contain("PRIVATE KEY"));
+        }
+    }
+
+    [Test]
+    public void SignClientRequest_RequestForAnotherName_Refused()
+    {
+        using var ca = FederationCertificateAuthority.Create("test CA");
+        string csr = FederationCertificates.CreateSigningRequest("hungary", out System.Security.Cryptography.ECDsa key);
+        key.Dispose();
+
+        var e = Assert.Throws<ArgumentException>(() => ca.SignClientRequest(csr, "cleveland"));
+
+        Assert.That(e!.Message, Does.Contain("is for 'CN=hungary', not for 'CN=cleveland'"));
+    }
+
+    [Test]
+    public void SignClientRequest_TamperedRequest_SignatureDoesNotVerify()
+    {
+        using var ca = FederationCertificateAuthority.Create("test CA");
+        string csr = FederationCertificates.CreateSigningRequest("cleveland", out System.Security.Cryptography.ECDsa key);
+        key.Dispose();
+        string body = csr.Replace("-----BEGIN CERTIFICATE REQUEST-----", "", StringComparison.Ordinal).Replace("-----END CERTIFICATE REQUEST-----", "", StringComparison.Ordinal);
+        byte[] der = Convert.FromBase64String(string.Concat(body.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
+        der[^5] ^= 0x40;
+        string tampered = "-----BEGIN CERTIFICATE REQUEST-----\n" + Convert.ToBase64String(der) + "\n-----END CERTIFICATE REQUEST-----\n";
+
+        Assert.Throws<ArgumentException>(() => ca.SignClientRequest(tampered, "cleveland"));
+    }
 }
