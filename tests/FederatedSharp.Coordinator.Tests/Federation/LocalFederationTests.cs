@@ -1,0 +1,110 @@
+using System.Net;
+using System.Text.Json;
+using FederatedSharp.Coordinator.Nodes;
+using FederatedSharp.Coordinator.Store;
+using FederatedSharp.Coordinator.Tests.TestUtilities;
+using FederatedSharp.Node;
+using FederatedSharp.Plans;
+using FederatedSharp.Serialization;
+using FederatedSharp.Server;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FederatedSharp.Coordinator.Tests.Federation;
+
+/// <summary>A coordinator and four enrolled nodes on loopback, all in this process, over mutual TLS.</summary>
+public sealed class LocalFederationTests
+{
+    [Test]
+    public async Task HeartDiseaseJob_ThreeSitesApproved_RunsOnThoseThreeAndEqualsTheSimulationBitForBit()
+    {
+        await using LocalFederation federation = await LocalFederation.StartAsync(LocalFederation.Sites);
+        foreach (string site in new[] { "cleveland", "hungary", "switzerland" })
+        {
+            federation.Approve(site, LocalFederation.PlanJson);
+            federation.Nodes[site].SavePolicy(new SitePolicy { AllowExport = site != "switzerland" });
+        }
+
+        foreach (string site in LocalFederation.Sites)
+        {
+            federation.StartAgent(site);
+        }
+
+        await federation.WaitConnectedAsync(LocalFederation.Sites);
+        using HttpClient researcher = await federation.ClientAsync(Role.Researcher, "dr.lee");
+
+        string job = await LocalFederation.SubmitAsync(researcher, LocalFederation.PlanJson);
+        JsonElement status = await LocalFederation.WaitEndedAsync(researcher, job);
+
+        Assert.That(status.GetProperty("job").GetProperty("status").GetString(), Is.EqualTo("succeeded"), status.ToString());
+        var decisions = status.GetProperty("decisions").EnumerateArray().ToDictionary(d => d.GetProperty("node").GetString()!, d => d.GetProperty("decision").GetString());
+        Assert.That(decisions, Is.EqualTo(new Dictionary<string, string?> { ["cleveland"] = "accepted", ["hungary"] = "accepted", ["switzerland"] = "accepted", ["va"] = "pending_approval" }));
+        Assert.That(status.GetProperty("history").GetArrayLength(), Is.EqualTo(15));
+        Assert.That(federation.Nodes["va"].Approvals.Pending().Single().Hash, Is.EqualTo(TrainingPlan.Parse(LocalFederation.PlanJson).Hash));
+
+        // The same plan in simulation on the same three sites.
+        TrainingPlan plan = TrainingPlan.Parse(LocalFederation.PlanJson);
+        using FederationResult simulated = await PlanSimulation.RunAsync(plan, new[] { "cleveland", "hungary", "switzerland" }.ToDictionary(s => s, LocalFederation.Table));
+        byte[] file = await File.ReadAllBytesAsync(Path.Combine(federation.Home.ModelsDirectory, job + ".safetensors"));
+        using Parameters.ModelParameters trained = new SafetensorsSerializer().Deserialize(new System.Buffers.ReadOnlySequence<byte>(file));
+        Assert.That(trained.Values.ToArray(), Is.EqualTo(simulated.Parameters.Values.ToArray()));
+
+        // switzerland's policy forbids export.
+        using HttpResponseMessage download = await researcher.GetAsync($"/api/jobs/{job}/model");
+        Assert.That(download.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+        Assert.That(await download.Content.ReadAsStringAsync(), Does.Contain("the policy of switzerland forbids export"));
+    }
+
+    [Test]
+    public async Task Job_PlanWithOneHyperparameterChanged_RunsNowhere()
+    {
+        await using LocalFederation federation = await LocalFederation.StartAsync("cleveland", "hungary", "switzerland");
+        foreach (string site in federation.Nodes.Keys)
+        {
+            federation.Approve(site, LocalFederation.PlanJson);
+            federation.StartAgent(site);
+        }
+
+        await federation.WaitConnectedAsync([.. federation.Nodes.Keys]);
+        using HttpClient researcher = await federation.ClientAsync(Role.Researcher, "dr.lee");
+        string changed = LocalFederation.PlanJson.Replace("\"learningRate\": 0.001", "\"learningRate\": 0.0011", StringComparison.Ordinal);
+
+        string job = await LocalFederation.SubmitAsync(researcher, changed);
+        JsonElement status = await LocalFederation.WaitEndedAsync(researcher, job);
+
+        Assert.That(status.GetProperty("job").GetProperty("status").GetString(), Is.EqualTo("failed"));
+        Assert.That(status.GetProperty("job").GetProperty("statusReason").GetString(), Does.StartWith("0 node(s) accepted, 3 needed"));
+        Assert.That(status.GetProperty("decisions").EnumerateArray().Select(d => d.GetProperty("decision").GetString()), Is.All.EqualTo("pending_approval"));
+        Assert.That(status.GetProperty("runs").GetArrayLength(), Is.Zero);
+    }
+
+    [Test]
+    public async Task Revoke_ConnectedNode_EndsItsSessionAndItCannotRejoin()
+    {
+        await using LocalFederation federation = await LocalFederation.StartAsync("cleveland");
+        NodeAgent agent = federation.StartAgent("cleveland");
+        await federation.WaitConnectedAsync("cleveland");
+
+        await federation.Host.Services.GetRequiredService<NodeRegistry>().RevokeAsync("cleveland", "admin", "laptop stolen");
+
+        var refused = await Assert.ThrowsAsync<NodeRefusedException>(async () => await federation.AgentRun("cleveland").WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.That(refused!.Message, Does.Contain("revoked"));
+        Assert.That(agent.IsConnected, Is.False);
+        var again = new NodeAgent(federation.Nodes["cleveland"]);
+        var second = await Assert.ThrowsAsync<NodeRefusedException>(async () => await again.RunAsync().WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.That(second!.Message, Does.Contain("revoked: laptop stolen"));
+    }
+
+    [Test]
+    public async Task Api_WithoutTokenOrWithTheWrongRole_401And403()
+    {
+        await using LocalFederation federation = await LocalFederation.StartAsync();
+        using HttpClient anonymous = federation.Client(null);
+        using HttpClient viewer = await federation.ClientAsync(Role.Viewer, "auditor");
+        using HttpClient bogus = federation.Client("fsa_not-a-token");
+
+        Assert.That((await anonymous.GetAsync("/api/jobs")).StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That((await bogus.GetAsync("/api/jobs")).StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That((await viewer.GetAsync("/api/jobs")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That((await viewer.PostAsync("/api/nodes/x/approve", null)).StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+    }
+}

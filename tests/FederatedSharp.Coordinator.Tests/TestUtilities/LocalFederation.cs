@@ -1,0 +1,163 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using FederatedSharp.Analytics;
+using FederatedSharp.Coordinator.Nodes;
+using FederatedSharp.Coordinator.Security;
+using FederatedSharp.Coordinator.Store;
+using FederatedSharp.Node;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FederatedSharp.Coordinator.Tests.TestUtilities;
+
+/// <summary>A coordinator and enrolled nodes on loopback, each with its own home in a temporary folder.</summary>
+internal sealed class LocalFederation : IAsyncDisposable
+{
+    public static readonly string[] Sites = ["cleveland", "hungary", "switzerland", "va"];
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "fedsharp-federation-" + Guid.NewGuid().ToString("N"));
+    private readonly Dictionary<string, (NodeAgent Agent, Task Run, CancellationTokenSource Stop)> _agents = new(StringComparer.Ordinal);
+
+    private LocalFederation()
+    {
+    }
+
+    public CoordinatorHome Home { get; private set; } = null!;
+
+    public CoordinatorHost Host { get; private set; } = null!;
+
+    public string AdminToken { get; private set; } = "";
+
+    public Dictionary<string, NodeHome> Nodes { get; } = new(StringComparer.Ordinal);
+
+    public static string PlanJson => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "plans", "heart-disease.plan.json"));
+
+    public static TabularDataset Table(string site) => TabularDataset.LoadCsv(Csv(site), CsvSchema.FromHeader(File.ReadLines(Csv(site)).First().Split(',')));
+
+    public static async Task<LocalFederation> StartAsync(params string[] sites)
+    {
+        var federation = new LocalFederation();
+        (federation.Home, federation.AdminToken) = await CoordinatorHome.InitializeAsync(Path.Combine(federation._root, "coordinator"), "admin");
+        federation.Host = await CoordinatorHost.StartAsync(federation.Home, options: new CoordinatorOptions
+        {
+            AcceptanceTimeout = TimeSpan.FromSeconds(20), ReofferInterval = TimeSpan.FromSeconds(1), AnswerGrace = TimeSpan.FromSeconds(5), PollInterval = TimeSpan.FromMilliseconds(100),
+        });
+        foreach (string site in sites)
+        {
+            await federation.EnrolAsync(site);
+        }
+
+        return federation;
+    }
+
+    public async Task<NodeHome> EnrolAsync(string site)
+    {
+        NodeHome node = NodeHome.Create(Path.Combine(_root, site), site);
+        node.Datasets.Register("heart", Csv(site));
+        var registry = Host.Services.GetRequiredService<NodeRegistry>();
+        string token = await registry.CreateEnrolmentTokenAsync(site, TimeSpan.FromHours(1), "admin");
+        await NodeEnrolment.RequestAsync(node, Host.Address, token, File.ReadAllText(Home.AuthorityCertificatePath));
+        await registry.ApproveAsync(site, "admin");
+        Assert.That(await NodeEnrolment.FetchCertificateAsync(node), Is.EqualTo("issued"));
+        Nodes[site] = node;
+        return node;
+    }
+
+    public void Approve(string site, string planJson)
+    {
+        NodeHome node = Nodes[site];
+        PlanApproval record = node.Approvals.Receive(Plans.TrainingPlan.Parse(planJson), ["heart"], "test");
+        node.Approvals.Approve(record.Hash, null, "dpo@" + site, "IRB");
+    }
+
+    public NodeAgent StartAgent(string site)
+    {
+        var agent = new NodeAgent(Nodes[site]);
+        var stop = new CancellationTokenSource();
+        _agents[site] = (agent, agent.RunAsync(stop.Token), stop);
+        return agent;
+    }
+
+    public Task AgentRun(string site) => _agents[site].Run;
+
+    public async Task WaitConnectedAsync(params string[] sites)
+    {
+        var sessions = (NodeSessions)Host.Services.GetRequiredService(typeof(NodeSessions));
+        for (int i = 0; i < 600 && !sites.All(sessions.Nodes.Contains); i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.That(sessions.Nodes, Is.SupersetOf(sites), "every node connected");
+    }
+
+    public async Task<HttpClient> ClientAsync(Role role, string principal)
+    {
+        string token = role == Role.Admin ? AdminToken : await ApiTokens.IssueAsync(Host.Store, principal, role, TimeSpan.FromDays(1), "admin", TimeProvider.System);
+        return Client(token);
+    }
+
+    public HttpClient Client(string? token)
+    {
+        var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = FederatedSharp.Grpc.Security.FederationCertificates.ServerValidator(
+            FederatedSharp.Grpc.Security.FederationCertificates.LoadCertificatePem(Home.AuthorityCertificatePath)).Invoke };
+        var client = new HttpClient(handler) { BaseAddress = Host.Address };
+        if (token is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return client;
+    }
+
+    public static async Task<string> SubmitAsync(HttpClient client, string planJson, int minNodes = 3)
+    {
+        using HttpResponseMessage response = await client.PostAsJsonAsync("/api/jobs", new { plan = JsonDocument.Parse(planJson).RootElement, datasets = new[] { "heart" }, minNodes });
+        string body = await response.Content.ReadAsStringAsync();
+        Assert.That(response.IsSuccessStatusCode, Is.True, body);
+        return JsonDocument.Parse(body).RootElement.GetProperty("id").GetString()!;
+    }
+
+    public static async Task<JsonElement> WaitEndedAsync(HttpClient client, string job, int seconds = 180)
+    {
+        for (int i = 0; i < seconds * 10; i++)
+        {
+            JsonElement status = JsonDocument.Parse(await client.GetStringAsync($"/api/jobs/{job}")).RootElement;
+            if (status.GetProperty("job").GetProperty("status").GetString() is "succeeded" or "failed" or "cancelled")
+            {
+                return status;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Fail($"job {job} did not end within {seconds} s");
+        return default;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach ((NodeAgent _, Task run, CancellationTokenSource stop) in _agents.Values)
+        {
+            await stop.CancelAsync();
+            try
+            {
+                await run;
+            }
+            catch (Exception e) when (e is OperationCanceledException or NodeRefusedException)
+            {
+            }
+        }
+
+        await Host.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static string Csv(string site) => Path.Combine(AppContext.BaseDirectory, "data", "heart-disease", site + ".csv");
+}
