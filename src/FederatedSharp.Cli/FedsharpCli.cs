@@ -11,6 +11,10 @@ internal static class FedsharpCli
         var root = new RootCommand("fedsharp: FederatedSharp's command line for training plans, nodes and the coordinator.") { CliContext.JsonOption };
         root.Subcommands.Add(PlanCommands.Create(context));
         root.Subcommands.Add(NodeCommands.Create(context));
+        root.Subcommands.Add(CoordinatorCommands.Create(context));
+        root.Subcommands.Add(RemoteCommands.Ca(context));
+        root.Subcommands.Add(RemoteCommands.Token(context));
+        root.Subcommands.Add(RemoteCommands.Job(context));
         return root;
     }
 

@@ -21,6 +21,9 @@ internal static partial class NodeCommands
         node.Subcommands.Add(Policy(context));
         node.Subcommands.Add(Plans(context));
         node.Subcommands.Add(Audit(context));
+        node.Subcommands.Add(Enrol(context));
+        node.Subcommands.Add(Certificate(context));
+        node.Subcommands.Add(Run(context));
         return node;
     }
 

@@ -74,6 +74,7 @@ public sealed class CoordinatorHost : IAsyncDisposable
             listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1AndHttp2;
             listen.UseHttps(https => https.UseFederationHttps(server));
         }));
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.SnakeCaseLower)));
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(home);
         builder.Services.AddSingleton(options);
