@@ -49,7 +49,9 @@ internal static class CoordinatorCommands
     {
         var port = new Option<int>("--port") { Description = "The HTTPS port (default 5400).", DefaultValueFactory = _ => 5400 };
         var address = new Option<string>("--address") { Description = "The address to listen on (default 127.0.0.1; 0.0.0.0 for every interface).", DefaultValueFactory = _ => "127.0.0.1" };
-        var command = new Command("run", "Run the coordinator until stopped (Ctrl+C or SIGTERM).") { port, address };
+        var acceptance = new Option<int>("--acceptance-timeout") { Description = "Seconds a queued job waits for enough nodes to accept it (default 600).", DefaultValueFactory = _ => 600 };
+        var reoffer = new Option<int>("--reoffer-interval") { Description = "Seconds between asking pending sites again (default 30).", DefaultValueFactory = _ => 30 };
+        var command = new Command("run", "Run the coordinator until stopped (Ctrl+C or SIGTERM).") { port, address, acceptance, reoffer };
         command.SetAction(async (parse, cancellationToken) =>
         {
             CoordinatorHome home;
@@ -62,7 +64,13 @@ internal static class CoordinatorCommands
                 return context.Fail(parse, e.Message);
             }
 
-            CoordinatorHost host = await CoordinatorHost.StartAsync(home, IPAddress.Parse(parse.GetValue(address)!), parse.GetValue(port), timeProvider: context.Time, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var options = new CoordinatorOptions
+            {
+                AcceptanceTimeout = TimeSpan.FromSeconds(parse.GetValue(acceptance)),
+                ReofferInterval = TimeSpan.FromSeconds(parse.GetValue(reoffer)),
+                AnswerGrace = TimeSpan.FromSeconds(Math.Min(10, parse.GetValue(acceptance))),
+            };
+            CoordinatorHost host = await CoordinatorHost.StartAsync(home, IPAddress.Parse(parse.GetValue(address)!), parse.GetValue(port), options, timeProvider: context.Time, cancellationToken: cancellationToken).ConfigureAwait(false);
             await using System.Runtime.CompilerServices.ConfiguredAsyncDisposable hostDisposal = host.ConfigureAwait(false);
             await context.Output.WriteLineAsync($"coordinator listening on {host.Address} (store: {host.Store.Provider})").ConfigureAwait(false);
             await context.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
