@@ -22,7 +22,7 @@ namespace FederatedSharp.Coordinator.Jobs;
 /// </summary>
 internal sealed partial class JobRunner(
     CoordinatorStore store, NodeSessions sessions, GrpcFederationTransport transport, CoordinatorHome home, CoordinatorOptions options,
-    TimeProvider time, ILoggerFactory loggers) : BackgroundService
+    TimeProvider time, ILoggerFactory loggers, IHostApplicationLifetime lifetime) : BackgroundService
 {
     private readonly ILogger _logger = loggers.CreateLogger<JobRunner>();
     private readonly SemaphoreSlim _wake = new(0);
@@ -72,8 +72,11 @@ internal sealed partial class JobRunner(
         }
     }
 
-    private async Task RunAsync(JobRecord job, CancellationToken stoppingToken)
+    private async Task RunAsync(JobRecord job, CancellationToken hostStopping)
     {
+        // The transport shuts down as soon as the application starts stopping, before this service is stopped.
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(hostStopping, lifetime.ApplicationStopping);
+        CancellationToken stoppingToken = stopping.Token;
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         _running[job.Id] = cts;
         IReadOnlyList<string> accepted = [];
@@ -94,11 +97,16 @@ internal sealed partial class JobRunner(
 
             await TrainAsync(job, plan, accepted, cts.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        catch (Exception) when (stoppingToken.IsCancellationRequested)
+        {
+            // The coordinator is stopping: the job stays running in the store, and the next start resumes it from its checkpoints.
+            Log.JobInterrupted(_logger, job.Id);
+        }
+        catch (OperationCanceledException)
         {
             await FinishAsync(job, null, JobStatus.Cancelled, "cancelled").ConfigureAwait(false);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e)
         {
             Log.JobFailed(_logger, job.Id, e);
             await FinishAsync(job, null, JobStatus.Failed, e.Message).ConfigureAwait(false);
@@ -184,6 +192,9 @@ internal sealed partial class JobRunner(
     {
         [LoggerMessage(EventId = 5201, Level = LogLevel.Information, Message = "Job {JobId} ended {Status}: {Reason}")]
         public static partial void JobEnded(ILogger logger, string jobId, JobStatus status, string reason);
+
+        [LoggerMessage(EventId = 5203, Level = LogLevel.Warning, Message = "Job {JobId} interrupted by the coordinator stopping; it resumes at the next start")]
+        public static partial void JobInterrupted(ILogger logger, string jobId);
 
         [LoggerMessage(EventId = 5202, Level = LogLevel.Error, Message = "Job {JobId} failed")]
         public static partial void JobFailed(ILogger logger, string jobId, Exception exception);

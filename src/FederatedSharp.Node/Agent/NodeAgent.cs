@@ -37,7 +37,7 @@ public sealed partial class NodeAgent
     private readonly TimeProvider _time;
     private readonly JobGate _gate;
     private readonly ConcurrentDictionary<string, PlanClient> _accepted = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, CancellationTokenSource> _runs = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (CancellationTokenSource Stop, Task Done)> _runs = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _finished = new();
     private int _connected;
 
@@ -167,6 +167,8 @@ public sealed partial class NodeAgent
         {
             case CoordinatorMessage.KindOneofCase.Offer:
                 Grpc.Coordination.JobOffer offer = message.Offer;
+                // A job offered again while it runs here (the coordinator restarted): the old run ends before the new decision.
+                await StopRunAsync(offer.JobId).ConfigureAwait(false);
                 (JobDecision decision, PlanClient? client) = await _gate.DecideAsync(new Node.JobOffer(offer.JobId, offer.PlanJson, [.. offer.Datasets], offer.Researcher), cancellationToken).ConfigureAwait(false);
                 if (client is not null)
                 {
@@ -184,24 +186,19 @@ public sealed partial class NodeAgent
                 StartRun(message.Start.JobId, accepted, certificate, authority);
                 break;
             case CoordinatorMessage.KindOneofCase.Stop:
-                if (_runs.TryRemove(message.Stop.JobId, out CancellationTokenSource? run))
-                {
-                    await run.CancelAsync().ConfigureAwait(false);
-                }
-
+                await StopRunAsync(message.Stop.JobId).ConfigureAwait(false);
                 break;
         }
     }
 
     private void StartRun(string jobId, PlanClient client, X509Certificate2 certificate, X509Certificate2 authority)
     {
-        var cts = new CancellationTokenSource();
-        if (!_runs.TryAdd(jobId, cts))
+        if (_runs.ContainsKey(jobId))
         {
-            cts.Dispose();
             return;
         }
 
+        var cts = new CancellationTokenSource();
         var options = new GrpcClientOptions
         {
             ServerAddress = _coordinator,
@@ -209,8 +206,10 @@ public sealed partial class NodeAgent
             ClientCertificate = X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null),
             TrustedCertificateAuthority = X509CertificateLoader.LoadCertificate(authority.RawData),
         };
-        _ = Task.Run(async () =>
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task done = Task.Run(async () =>
         {
+            await started.Task.ConfigureAwait(false);
             string outcome = "run_finished";
             string detail = "the job's rounds are over";
             try
@@ -226,26 +225,42 @@ public sealed partial class NodeAgent
             }
             finally
             {
-                _runs.TryRemove(jobId, out _);
-                if (_accepted.TryRemove(jobId, out PlanClient? used))
+                _runs.TryRemove(new KeyValuePair<string, (CancellationTokenSource, Task)>(jobId, _runs.GetValueOrDefault(jobId)));
+                if (_accepted.TryGetValue(jobId, out PlanClient? used) && ReferenceEquals(used, client) && _accepted.TryRemove(new KeyValuePair<string, PlanClient>(jobId, client)))
                 {
-                    used.Dispose();
+                    client.Dispose();
                 }
 
                 options.ClientCertificate.Dispose();
                 options.TrustedCertificateAuthority.Dispose();
-                cts.Dispose();
                 await _home.Audit.AppendAsync(outcome, jobId, client.Plan.Hash, null, null, detail, CancellationToken.None).ConfigureAwait(false);
                 _finished.Enqueue(jobId);
             }
         });
+        _runs[jobId] = (cts, done);
+        started.SetResult();
+    }
+
+    private async Task StopRunAsync(string jobId)
+    {
+        if (_runs.TryRemove(jobId, out (CancellationTokenSource Stop, Task Done) run))
+        {
+            await run.Stop.CancelAsync().ConfigureAwait(false);
+            await run.Done.ConfigureAwait(false);
+            run.Stop.Dispose();
+        }
+
+        if (_accepted.TryRemove(jobId, out PlanClient? client))
+        {
+            client.Dispose();
+        }
     }
 
     private void StopAllRuns()
     {
-        foreach (CancellationTokenSource run in _runs.Values)
+        foreach ((CancellationTokenSource stop, Task _) in _runs.Values)
         {
-            run.Cancel();
+            stop.Cancel();
         }
     }
 

@@ -46,7 +46,7 @@ public sealed class LocalFederationProcessTests
         string admin = (await Cli("coordinator", "--home", coordinatorHome, "init", "--admin", "admin", "--json")).GetProperty("token").GetString()!;
         string ca = Path.Combine(coordinatorHome, "ca.crt");
         int port = FedsharpProcess.FreePort();
-        FedsharpProcess coordinator = Start("coordinator", "--home", coordinatorHome, "run", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--acceptance-timeout", "15", "--reoffer-interval", "1");
+        FedsharpProcess coordinator = Start("coordinator", "--home", coordinatorHome, "run", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--acceptance-timeout", "8", "--reoffer-interval", "1");
         await coordinator.WaitForAsync("coordinator listening", TimeSpan.FromSeconds(60));
         string url = $"https://localhost:{port}";
         string[] remote = ["--coordinator", url, "--ca", ca];

@@ -55,7 +55,7 @@ public sealed class LocalFederationTests
     }
 
     [Test]
-    public async Task Job_PlanWithOneHyperparameterChanged_RunsNowhere()
+    public async Task Coordinator_RestartedMidJob_ResumesFromItsCheckpointsToTheSameModel()
     {
         await using LocalFederation federation = await LocalFederation.StartAsync("cleveland", "hungary", "switzerland");
         foreach (string site in federation.Nodes.Keys)
@@ -65,17 +65,35 @@ public sealed class LocalFederationTests
         }
 
         await federation.WaitConnectedAsync([.. federation.Nodes.Keys]);
-        using HttpClient researcher = await federation.ClientAsync(Role.Researcher, "dr.lee");
-        string changed = LocalFederation.PlanJson.Replace("\"learningRate\": 0.001", "\"learningRate\": 0.0011", StringComparison.Ordinal);
+        HttpClient researcher = await federation.ClientAsync(Role.Researcher, "dr.lee");
+        string token = researcher.DefaultRequestHeaders.Authorization!.Parameter!;
+        string job = await LocalFederation.SubmitAsync(researcher, LocalFederation.PlanJson);
+        for (int i = 0; i < 1200 && await RoundsDoneAsync(federation, job) < 4; i++)
+        {
+            await Task.Delay(50);
+        }
 
-        string job = await LocalFederation.SubmitAsync(researcher, changed);
-        JsonElement status = await LocalFederation.WaitEndedAsync(researcher, job);
+        Assert.That(await RoundsDoneAsync(federation, job), Is.InRange(4, 14), "the coordinator stops in the middle of the job");
 
-        Assert.That(status.GetProperty("job").GetProperty("status").GetString(), Is.EqualTo("failed"));
-        Assert.That(status.GetProperty("job").GetProperty("statusReason").GetString(), Does.StartWith("0 node(s) accepted, 3 needed"));
-        Assert.That(status.GetProperty("decisions").EnumerateArray().Select(d => d.GetProperty("decision").GetString()), Is.All.EqualTo("pending_approval"));
-        Assert.That(status.GetProperty("runs").GetArrayLength(), Is.Zero);
+        researcher.Dispose();
+        await federation.RestartCoordinatorAsync();
+        using HttpClient again = federation.Client(token);
+        JsonElement status = await LocalFederation.WaitEndedAsync(again, job);
+
+        Assert.That(status.GetProperty("job").GetProperty("status").GetString(), Is.EqualTo("succeeded"), status.ToString());
+        JsonElement[] runs = [.. status.GetProperty("runs").EnumerateArray()];
+        Assert.That(runs.Select(r => r.GetProperty("status").GetString()), Is.EqualTo(new[] { "failed", "succeeded" }));
+        Assert.That(runs[0].GetProperty("error").GetString(), Does.Contain("coordinator stopped"));
+        Assert.That(status.GetProperty("history").EnumerateArray().First().GetProperty("round").GetInt32(), Is.GreaterThan(1), "the second run resumed from a checkpoint");
+        TrainingPlan plan = TrainingPlan.Parse(LocalFederation.PlanJson);
+        using FederationResult simulated = await PlanSimulation.RunAsync(plan, federation.Nodes.Keys.ToDictionary(s => s, LocalFederation.Table));
+        byte[] file = await File.ReadAllBytesAsync(Path.Combine(federation.Home.ModelsDirectory, job + ".safetensors"));
+        using Parameters.ModelParameters trained = new SafetensorsSerializer().Deserialize(new System.Buffers.ReadOnlySequence<byte>(file));
+        Assert.That(trained.Values.ToArray(), Is.EqualTo(simulated.Parameters.Values.ToArray()));
     }
+
+    private static async Task<int> RoundsDoneAsync(LocalFederation federation, string job) =>
+        (await federation.Host.Store.ListRunsAsync(job)).FirstOrDefault() is { } run ? (await federation.Host.Store.ListRoundsAsync(run.Id)).Count : 0;
 
     [Test]
     public async Task Revoke_ConnectedNode_EndsItsSessionAndItCannotRejoin()

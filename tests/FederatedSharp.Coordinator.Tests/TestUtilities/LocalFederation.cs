@@ -37,10 +37,7 @@ internal sealed class LocalFederation : IAsyncDisposable
     {
         var federation = new LocalFederation();
         (federation.Home, federation.AdminToken) = await CoordinatorHome.InitializeAsync(Path.Combine(federation._root, "coordinator"), "admin");
-        federation.Host = await CoordinatorHost.StartAsync(federation.Home, options: new CoordinatorOptions
-        {
-            AcceptanceTimeout = TimeSpan.FromSeconds(20), ReofferInterval = TimeSpan.FromSeconds(1), AnswerGrace = TimeSpan.FromSeconds(5), PollInterval = TimeSpan.FromMilliseconds(100),
-        });
+        federation.Host = await CoordinatorHost.StartAsync(federation.Home, options: Options);
         foreach (string site in sites)
         {
             await federation.EnrolAsync(site);
@@ -48,6 +45,20 @@ internal sealed class LocalFederation : IAsyncDisposable
 
         return federation;
     }
+
+    /// <summary>Stops the coordinator abruptly (no job finishes) and starts it again on the same port from its home.</summary>
+    public async Task RestartCoordinatorAsync()
+    {
+        int port = Host.Address.Port;
+        await Host.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Host = await CoordinatorHost.StartAsync(Home, port: port, options: Options);
+    }
+
+    private static CoordinatorOptions Options => new()
+    {
+        AcceptanceTimeout = TimeSpan.FromSeconds(20), ReofferInterval = TimeSpan.FromSeconds(1), AnswerGrace = TimeSpan.FromSeconds(5), PollInterval = TimeSpan.FromMilliseconds(100),
+    };
 
     public async Task<NodeHome> EnrolAsync(string site)
     {
