@@ -8,6 +8,7 @@ using FederatedSharp.Plans;
 using FederatedSharp.Serialization;
 using FederatedSharp.Server;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace FederatedSharp.Coordinator.Tests.Federation;
 
@@ -110,6 +111,27 @@ public sealed class LocalFederationTests
         var again = new NodeAgent(federation.Nodes["cleveland"]);
         var second = await Assert.ThrowsAsync<NodeRefusedException>(async () => await again.RunAsync().WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.That(second!.Message, Does.Contain("revoked: laptop stolen"));
+    }
+
+    [Test]
+    public async Task AddFederatedNode_InAGenericHost_ConnectsWhileTheHostRuns()
+    {
+        await using LocalFederation federation = await LocalFederation.StartAsync("cleveland");
+        HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        builder.Services.AddFederatedNode(federation.Nodes["cleveland"].Directory);
+        using IHost host = builder.Build();
+
+        await host.StartAsync();
+        await federation.WaitConnectedAsync("cleveland");
+        await host.StopAsync();
+
+        var sessions = (NodeSessions)federation.Host.Services.GetRequiredService(typeof(NodeSessions));
+        for (int i = 0; i < 200 && sessions.Nodes.Count > 0; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.That(sessions.Nodes, Is.Empty);
     }
 
     [Test]
