@@ -134,6 +134,38 @@ public sealed class LocalFederationTests
         Assert.That(sessions.Nodes, Is.Empty);
     }
 
+    [TestCase(false, "not valid for this coordinator")]
+    [TestCase(true, "expired")]
+    public async Task Connect_ForeignOrExpiredCertificate_Refused(bool expired, string reason)
+    {
+        await using LocalFederation federation = await LocalFederation.StartAsync();
+        string directory = Path.Combine(Path.GetTempPath(), "fedsharp-rogue-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            NodeHome node = NodeHome.Create(directory, "rogue");
+            string csr = NodeCredentials.GetOrCreateSigningRequest(node);
+            // Expired: the coordinator's own CA, dated at its creation, issues a certificate valid for a millisecond.
+            using var caCertificate = FederatedSharp.Grpc.Security.FederationCertificates.LoadCertificatePem(federation.Home.AuthorityCertificatePath);
+            var issued = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(caCertificate.NotBefore.ToUniversalTime()).AddMinutes(5));
+            using FederatedSharp.Grpc.Security.FederationCertificateAuthority issuer = expired
+                ? federation.Home.LoadAuthority(issued)
+                : FederatedSharp.Grpc.Security.FederationCertificateAuthority.Create("rogue CA");
+            using System.Security.Cryptography.X509Certificates.X509Certificate2 certificate = issuer.SignClientRequest(csr, "rogue", expired ? TimeSpan.FromMilliseconds(1) : TimeSpan.FromDays(1));
+            File.WriteAllText(Path.Combine(node.KeysDirectory, "node.crt"), certificate.ExportCertificatePem());
+            File.Copy(federation.Home.AuthorityCertificatePath, Path.Combine(node.KeysDirectory, "ca.crt"));
+            node.Identity.Coordinator = federation.Host.Address.ToString();
+            node.SaveIdentity();
+
+            var e = await Assert.ThrowsAsync<NodeRefusedException>(async () => await new NodeAgent(node).RunAsync().WaitAsync(TimeSpan.FromSeconds(30)));
+
+            Assert.That(e!.Message, Does.Contain(reason));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     [Test]
     public async Task Api_WithoutTokenOrWithTheWrongRole_401And403()
     {
