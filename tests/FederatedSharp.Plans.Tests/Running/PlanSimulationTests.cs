@@ -42,14 +42,8 @@ public sealed class PlanSimulationTests
     public async Task RunAsync_FederatedStandardization_SendsEverySiteThePooledStatistics()
     {
         TrainingPlan plan = TrainingPlan.Parse(PlanFiles.Minimal(j => j.Replace("\"split\"", "\"standardize\": { \"method\": \"federated\" }, \"split\"", StringComparison.Ordinal)));
-        using var north = new PlanClient(plan, "north", PlanFiles.Synthetic(80, 1));
-        using var south = new PlanClient(plan, "south", PlanFiles.Synthetic(120, 2, shift: 3));
-        var transport = new InMemoryTransport();
-        await using var _ = transport;
-        transport.AddClient("north", north);
-        transport.AddClient("south", south);
-
-        using FederationResult result = await PlanFederation.RunAsync(plan, transport);
+        (PlanClient north, PlanClient south) = await RunNorthAndSouthAsync(plan);
+        using PlanClient n = north, s = south;
 
         double[] pooled = PlanFiles.Synthetic(80, 1).Column("a").ToArray().Where((_, i) => TrainRow(plan, "north", PlanFiles.Synthetic(80, 1), i))
             .Concat(PlanFiles.Synthetic(120, 2, shift: 3).Column("a").ToArray().Where((_, i) => TrainRow(plan, "south", PlanFiles.Synthetic(120, 2, shift: 3), i))).ToArray();
@@ -64,14 +58,8 @@ public sealed class PlanSimulationTests
     public async Task RunAsync_SiteScaling_UsesEachSitesOwnStatistics()
     {
         TrainingPlan plan = TrainingPlan.Parse(PlanFiles.Minimal(j => j.Replace("\"split\"", "\"standardize\": { \"method\": \"site\", \"columns\": [\"a\"] }, \"split\"", StringComparison.Ordinal)));
-        using var north = new PlanClient(plan, "north", PlanFiles.Synthetic(80, 1));
-        using var south = new PlanClient(plan, "south", PlanFiles.Synthetic(120, 2, shift: 3));
-        var transport = new InMemoryTransport();
-        await using var _ = transport;
-        transport.AddClient("north", north);
-        transport.AddClient("south", south);
-
-        using FederationResult result = await PlanFederation.RunAsync(plan, transport);
+        (PlanClient north, PlanClient south) = await RunNorthAndSouthAsync(plan);
+        using PlanClient n = north, s = south;
 
         Assert.That(north.Scaling!.Columns, Is.EqualTo(new[] { "a" }));
         Assert.That(south.Scaling!.Means[0] - north.Scaling.Means[0], Is.GreaterThan(2));
@@ -101,6 +89,22 @@ public sealed class PlanSimulationTests
 
         Assert.That(e!.Message, Does.Contain("runs plan " + plan.Hash[..12]).And.Contain("for plan 000000000000"));
         Assert.That((await client.GetPropertiesAsync())[PlanClient.PlanHashKey].AsString(), Is.EqualTo(plan.Hash));
+    }
+
+    // Two sites whose feature 'a' differs by a shift of 3, run through the plan's server side over an in-memory transport.
+    private static async Task<(PlanClient North, PlanClient South)> RunNorthAndSouthAsync(TrainingPlan plan)
+    {
+        var north = new PlanClient(plan, "north", PlanFiles.Synthetic(80, 1));
+        var south = new PlanClient(plan, "south", PlanFiles.Synthetic(120, 2, shift: 3));
+        var transport = new InMemoryTransport();
+        await using (transport)
+        {
+            transport.AddClient("north", north);
+            transport.AddClient("south", south);
+            using FederationResult result = await PlanFederation.RunAsync(plan, transport);
+        }
+
+        return (north, south);
     }
 
     private static bool TrainRow(TrainingPlan plan, string site, TabularDataset table, int row)
