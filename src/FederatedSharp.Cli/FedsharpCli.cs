@@ -15,6 +15,7 @@ internal static class FedsharpCli
         root.Subcommands.Add(RemoteCommands.Ca(context));
         root.Subcommands.Add(RemoteCommands.Token(context));
         root.Subcommands.Add(RemoteCommands.Job(context));
+        root.Subcommands.Add(RemoteCommands.Audit(context));
         return root;
     }
 

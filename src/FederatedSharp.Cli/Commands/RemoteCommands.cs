@@ -33,7 +33,26 @@ internal static partial class RemoteCommands
         token.Subcommands.Add(Remote(context, "issue", "Issue an API token (shown once).", [principal, role, days],
             (api, parse, ct) => api.PostAsync("/api/tokens", new { principal = parse.GetValue(principal), role = parse.GetValue(role), days = parse.GetValue(days) }, ct),
             r => $"token for {r.GetProperty("principal").GetString()} ({r.GetProperty("role").GetString()}), shown once:\n{r.GetProperty("token").GetString()}"));
+        token.Subcommands.Add(Remote(context, "revoke", "Revoke every API token of a principal.", [principal],
+            (api, parse, ct) => api.PostAsync($"/api/tokens/{Uri.EscapeDataString(parse.GetValue(principal)!)}/revoke", null, ct),
+            r => $"revoked {r.GetProperty("revoked").GetInt32()} token(s) of {r.GetProperty("principal").GetString()}"));
         return token;
+    }
+
+    public static Command Audit(CliContext context)
+    {
+        var audit = new Command("audit", "Show the coordinator's hash-chained audit trail and whether its chain is intact (admin, viewer); exits 1 when broken.");
+        ApiClient.AddOptions(audit);
+        audit.SetAction((parse, ct) => Call(context, parse, async api =>
+        {
+            JsonElement result = await api.GetAsync("/api/audit", ct).ConfigureAwait(false);
+            bool valid = result.GetProperty("verification").GetProperty("isValid").GetBoolean();
+            int code = context.Write(parse, result, () => string.Join(Environment.NewLine, result.GetProperty("entries").EnumerateArray()
+                .Select(e => $"{e.GetProperty("sequence").GetInt64(),5} {e.GetProperty("time").GetString()} {e.GetProperty("actor").GetString(),-14} {e.GetProperty("action").GetString(),-24} {e.GetProperty("subject").GetString()} {e.GetProperty("detail").GetString()}")
+                .Append(valid ? "chain intact" : "chain BROKEN: " + result.GetProperty("verification").GetProperty("problem").GetString())));
+            return valid ? code : ExitCodes.Failure;
+        }));
+        return audit;
     }
 
     private static Command Remote(CliContext context, string name, string description, Symbol[] symbols, Func<ApiClient, ParseResult, CancellationToken, Task<JsonElement>> call, Func<JsonElement, string> text)

@@ -41,6 +41,13 @@ internal static class CoordinatorApi
         api.MapPost("/tokens", async (TokenRequest body, HttpContext http, CoordinatorStore store, TimeProvider time) =>
             await Authorized(http, store, time, [Role.Admin], async admin =>
                 Results.Ok(new { principal = body.Principal, role = StoreText.Of(body.Role), token = await ApiTokens.IssueAsync(store, body.Principal, body.Role, TimeSpan.FromDays(body.Days ?? 90), admin.Principal, time, http.RequestAborted).ConfigureAwait(false) })).ConfigureAwait(false));
+        api.MapPost("/tokens/{principal}/revoke", async (string principal, HttpContext http, CoordinatorStore store, TimeProvider time) =>
+            await Authorized(http, store, time, [Role.Admin], async admin =>
+            {
+                int revoked = await store.RevokeApiTokensAsync(principal, time.GetUtcNow(), http.RequestAborted).ConfigureAwait(false);
+                await store.AppendAuditAsync(admin.Principal, "token.revoked", principal, $"{revoked} token(s)", time.GetUtcNow(), http.RequestAborted).ConfigureAwait(false);
+                return Results.Ok(new { principal, revoked });
+            }).ConfigureAwait(false));
         api.MapGet("/audit", async (HttpContext http, CoordinatorStore store, TimeProvider time) =>
             await Authorized(http, store, time, [Role.Admin, Role.Viewer], async _ => Results.Ok(new { verification = await store.VerifyAuditAsync(http.RequestAborted).ConfigureAwait(false), entries = await store.ListAuditAsync(http.RequestAborted).ConfigureAwait(false) })).ConfigureAwait(false));
     }

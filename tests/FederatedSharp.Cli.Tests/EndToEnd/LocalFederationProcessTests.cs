@@ -115,6 +115,9 @@ public sealed class LocalFederationProcessTests
         Assert.That(await again.WaitForExitAsync(TimeSpan.FromSeconds(60)), Is.EqualTo(1));
         Assert.That(again.Output, Does.Contain("revoked: decommissioned"));
         Assert.That(NodeKeysAbsentFrom(coordinatorHome), Is.True, "no node's private key is in the coordinator's files");
+        (int audit, string trail) = await CliResult(["audit", "--token", admin, .. remote]);
+        Assert.That(audit, Is.Zero, trail);
+        Assert.That(trail, Does.Contain("node.revoked").And.Contain("model.download_refused").And.Contain("chain intact"));
     }
 
     // Neither a node's private scalar (raw bytes) nor its PEM body appears in any file the coordinator holds.

@@ -178,5 +178,9 @@ public sealed class LocalFederationTests
         Assert.That((await bogus.GetAsync("/api/jobs")).StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
         Assert.That((await viewer.GetAsync("/api/jobs")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That((await viewer.PostAsync("/api/nodes/x/approve", null)).StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+
+        using HttpClient admin = federation.Client(federation.AdminToken);
+        Assert.That((await admin.PostAsync("/api/tokens/auditor/revoke", null)).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That((await viewer.GetAsync("/api/jobs")).StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized), "a revoked token stops working");
     }
 }
