@@ -90,6 +90,12 @@ public sealed class CoordinatorHost : IAsyncDisposable
                 o.RevokedClientIds.Add(revoked.Name);
             }
         });
+        // The job runner ends the federation itself, after the running job's rounds have stopped.
+        foreach (ServiceDescriptor shutdown in builder.Services.Where(d => d.ImplementationType == typeof(FederatedSharp.Grpc.Hosting.GrpcTransportShutdown)).ToList())
+        {
+            builder.Services.Remove(shutdown);
+        }
+
         builder.Services.AddSingleton<JobRunner>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<JobRunner>());
 

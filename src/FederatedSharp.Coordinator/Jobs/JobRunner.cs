@@ -22,14 +22,39 @@ namespace FederatedSharp.Coordinator.Jobs;
 /// </summary>
 internal sealed partial class JobRunner(
     CoordinatorStore store, NodeSessions sessions, GrpcFederationTransport transport, CoordinatorHome home, CoordinatorOptions options,
-    TimeProvider time, ILoggerFactory loggers, IHostApplicationLifetime lifetime) : BackgroundService
+    TimeProvider time, ILoggerFactory loggers) : BackgroundService, IHostedLifecycleService
 {
     private readonly ILogger _logger = loggers.CreateLogger<JobRunner>();
     private readonly SemaphoreSlim _wake = new(0);
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _current = Task.CompletedTask;
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _running = new(StringComparer.Ordinal);
+
+    /// <summary>Raised after a round of a job is stored (for diagnostics and tests).</summary>
+    internal event Action<string, int>? RoundRecorded;
+
+    /// <summary>Raised after a job ends, with how (for diagnostics and tests).</summary>
+    internal event Action<string, JobStatus>? JobEnded;
 
     /// <summary>Wakes the runner (a job was submitted).</summary>
     public void Wake() => _wake.Release();
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// The coordinator is stopping: the running job's rounds stop first (no round is cut short and checkpointed as
+    /// failed), the job stays running in the store for the next start, and only then does the federation end.
+    /// </summary>
+    public async Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _current.ConfigureAwait(false);
+        await transport.DisposeAsync().ConfigureAwait(false);
+    }
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>Stops a running job (it was cancelled).</summary>
     public void Cancel(string jobId)
@@ -54,7 +79,8 @@ internal sealed partial class JobRunner(
                 continue;
             }
 
-            await RunAsync(job, stoppingToken).ConfigureAwait(false);
+            _current = RunAsync(job, stoppingToken);
+            await _current.ConfigureAwait(false);
         }
     }
 
@@ -74,8 +100,7 @@ internal sealed partial class JobRunner(
 
     private async Task RunAsync(JobRecord job, CancellationToken hostStopping)
     {
-        // The transport shuts down as soon as the application starts stopping, before this service is stopped.
-        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(hostStopping, lifetime.ApplicationStopping);
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(hostStopping, _stopping.Token);
         CancellationToken stoppingToken = stopping.Token;
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         _running[job.Id] = cts;
@@ -158,7 +183,7 @@ internal sealed partial class JobRunner(
             await join.CancelAsync().ConfigureAwait(false);
         }
 
-        var progress = new RoundRecorder(store, run, time);
+        var progress = new RoundRecorder(store, run, time, round => RoundRecorded?.Invoke(job.Id, round));
         var checkpoints = new FileCheckpointStore(Path.Combine(home.CheckpointsDirectory, job.Id));
         using FederationResult result = await PlanFederation.RunAsync(plan, transport,
             b => b.UseCheckpointStore(checkpoints).UseLoggerFactory(loggers).UseTimeProvider(time), progress, cancellationToken).ConfigureAwait(false);
@@ -186,6 +211,7 @@ internal sealed partial class JobRunner(
         await store.TransitionJobAsync(job.Id, status, reason, now, [JobStatus.Queued, JobStatus.Running]).ConfigureAwait(false);
         await store.AppendAuditAsync("coordinator", "job." + status.ToString().ToLowerInvariant(), job.Id, reason, now).ConfigureAwait(false);
         Log.JobEnded(_logger, job.Id, status, reason);
+        JobEnded?.Invoke(job.Id, status);
     }
 
     private static partial class Log
@@ -201,7 +227,7 @@ internal sealed partial class JobRunner(
     }
 
     /// <summary>Writes each finished round to the store, in order.</summary>
-    private sealed class RoundRecorder(CoordinatorStore store, long run, TimeProvider time) : IProgress<RoundReport>
+    private sealed class RoundRecorder(CoordinatorStore store, long run, TimeProvider time, Action<int> recorded) : IProgress<RoundReport>
     {
         private Task _last = Task.CompletedTask;
 
@@ -211,7 +237,8 @@ internal sealed partial class JobRunner(
             var metrics = r.DistributedMetrics.Where(m => m.Value.Kind is ConfigValueKind.Double or ConfigValueKind.Int64).ToDictionary(m => m.Key, m => m.Value.AsDouble());
             string failures = JsonSerializer.Serialize(r.Failures.Select(f => new { node = f.ClientId, reason = f.Reason }));
             var row = new RoundRow(run, r.Round, r.Succeeded, r.DistributedLoss, JsonSerializer.Serialize(metrics), r.FitClients, failures, r.Duration, time.GetUtcNow());
-            _last = _last.ContinueWith(_ => store.RecordRoundAsync(row), TaskScheduler.Default).Unwrap();
+            _last = _last.ContinueWith(_ => store.RecordRoundAsync(row), TaskScheduler.Default).Unwrap()
+                .ContinueWith(t => { t.GetAwaiter().GetResult(); recorded(row.Round); }, TaskScheduler.Default);
         }
 
         public Task FlushAsync() => _last;

@@ -31,6 +31,9 @@ internal sealed class NodeSessions
     /// <summary>Raised when a node connects (the job runner offers it the job being gathered).</summary>
     public event Action<string>? Connected;
 
+    /// <summary>Raised when a node's control stream ends.</summary>
+    public event Action<string>? Disconnected;
+
     /// <summary>Raised when a node answers a job.</summary>
     public event Action<string, JobAnswer>? Answered;
 
@@ -48,7 +51,13 @@ internal sealed class NodeSessions
         return session;
     }
 
-    public void Unregister(NodeSession session) => _sessions.TryRemove(new KeyValuePair<string, NodeSession>(session.Node, session));
+    public void Unregister(NodeSession session)
+    {
+        if (_sessions.TryRemove(new KeyValuePair<string, NodeSession>(session.Node, session)))
+        {
+            Disconnected?.Invoke(session.Node);
+        }
+    }
 
     public bool Send(string node, CoordinatorMessage message) => _sessions.TryGetValue(node, out NodeSession? session) && session.Outbound.Writer.TryWrite(message);
 

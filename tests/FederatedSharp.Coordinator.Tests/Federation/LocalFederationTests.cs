@@ -34,7 +34,7 @@ public sealed class LocalFederationTests
         using HttpClient researcher = await federation.ClientAsync(Role.Researcher, "dr.lee");
 
         string job = await LocalFederation.SubmitAsync(researcher, LocalFederation.PlanJson);
-        JsonElement status = await LocalFederation.WaitEndedAsync(researcher, job);
+        JsonElement status = await federation.WaitEndedAsync(researcher, job);
 
         Assert.That(status.GetProperty("job").GetProperty("status").GetString(), Is.EqualTo("succeeded"), status.ToString());
         var decisions = status.GetProperty("decisions").EnumerateArray().ToDictionary(d => d.GetProperty("node").GetString()!, d => d.GetProperty("decision").GetString());
@@ -69,17 +69,14 @@ public sealed class LocalFederationTests
         HttpClient researcher = await federation.ClientAsync(Role.Researcher, "dr.lee");
         string token = researcher.DefaultRequestHeaders.Authorization!.Parameter!;
         string job = await LocalFederation.SubmitAsync(researcher, LocalFederation.PlanJson);
-        for (int i = 0; i < 1200 && await RoundsDoneAsync(federation, job) < 4; i++)
-        {
-            await Task.Delay(50);
-        }
+        await federation.WaitRoundsAsync(job, 4);
 
         Assert.That(await RoundsDoneAsync(federation, job), Is.InRange(4, 14), "the coordinator stops in the middle of the job");
 
         researcher.Dispose();
         await federation.RestartCoordinatorAsync();
         using HttpClient again = federation.Client(token);
-        JsonElement status = await LocalFederation.WaitEndedAsync(again, job);
+        JsonElement status = await federation.WaitEndedAsync(again, job);
 
         Assert.That(status.GetProperty("job").GetProperty("status").GetString(), Is.EqualTo("succeeded"), status.ToString());
         JsonElement[] runs = [.. status.GetProperty("runs").EnumerateArray()];
@@ -121,15 +118,14 @@ public sealed class LocalFederationTests
         builder.Services.AddFederatedNode(federation.Nodes["cleveland"].Directory);
         using IHost host = builder.Build();
 
+        var sessions = (NodeSessions)federation.Host.Services.GetRequiredService(typeof(NodeSessions));
+        var gone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        sessions.Disconnected += node => gone.TrySetResult();
         await host.StartAsync();
         await federation.WaitConnectedAsync("cleveland");
-        await host.StopAsync();
 
-        var sessions = (NodeSessions)federation.Host.Services.GetRequiredService(typeof(NodeSessions));
-        for (int i = 0; i < 200 && sessions.Nodes.Count > 0; i++)
-        {
-            await Task.Delay(50);
-        }
+        await host.StopAsync();
+        await Task.WhenAny(gone.Task, Task.Delay(TimeSpan.FromSeconds(30)));
 
         Assert.That(sessions.Nodes, Is.Empty);
     }

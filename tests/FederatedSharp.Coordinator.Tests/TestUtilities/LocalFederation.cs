@@ -93,9 +93,24 @@ internal sealed class LocalFederation : IAsyncDisposable
     public async Task WaitConnectedAsync(params string[] sites)
     {
         var sessions = (NodeSessions)Host.Services.GetRequiredService(typeof(NodeSessions));
-        for (int i = 0; i < 600 && !sites.All(sessions.Nodes.Contains); i++)
+        var all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Check(string _)
         {
-            await Task.Delay(50);
+            if (sites.All(sessions.Nodes.Contains))
+            {
+                all.TrySetResult();
+            }
+        }
+
+        sessions.Connected += Check;
+        try
+        {
+            Check("");
+            await Task.WhenAny(all.Task, Task.Delay(TimeSpan.FromSeconds(30)));
+        }
+        finally
+        {
+            sessions.Connected -= Check;
         }
 
         Assert.That(sessions.Nodes, Is.SupersetOf(sites), "every node connected");
@@ -128,21 +143,59 @@ internal sealed class LocalFederation : IAsyncDisposable
         return JsonDocument.Parse(body).RootElement.GetProperty("id").GetString()!;
     }
 
-    public static async Task<JsonElement> WaitEndedAsync(HttpClient client, string job, int seconds = 180)
+    /// <summary>Waits for the job to end (the runner says so), then reads its status through the API.</summary>
+    public async Task<JsonElement> WaitEndedAsync(HttpClient client, string job)
     {
-        for (int i = 0; i < seconds * 10; i++)
+        var runner = (Jobs.JobRunner)Host.Services.GetRequiredService(typeof(Jobs.JobRunner));
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnEnded(string id, JobStatus _)
         {
-            JsonElement status = JsonDocument.Parse(await client.GetStringAsync($"/api/jobs/{job}")).RootElement;
-            if (status.GetProperty("job").GetProperty("status").GetString() is "succeeded" or "failed" or "cancelled")
+            if (id == job)
             {
-                return status;
+                ended.TrySetResult();
             }
-
-            await Task.Delay(100);
         }
 
-        Assert.Fail($"job {job} did not end within {seconds} s");
-        return default;
+        runner.JobEnded += OnEnded;
+        try
+        {
+            if ((await Host.Store.GetJobAsync(job))?.Status is JobStatus.Queued or JobStatus.Running)
+            {
+                await Task.WhenAny(ended.Task, Task.Delay(TimeSpan.FromMinutes(3)));
+            }
+        }
+        finally
+        {
+            runner.JobEnded -= OnEnded;
+        }
+
+        JsonElement status = JsonDocument.Parse(await client.GetStringAsync($"/api/jobs/{job}")).RootElement;
+        Assert.That(status.GetProperty("job").GetProperty("status").GetString(), Is.AnyOf("succeeded", "failed", "cancelled"), $"job {job} did not end within 3 minutes");
+        return status;
+    }
+
+    /// <summary>Waits until the job's run has stored <paramref name="rounds"/> rounds.</summary>
+    public async Task WaitRoundsAsync(string job, int rounds)
+    {
+        var runner = (Jobs.JobRunner)Host.Services.GetRequiredService(typeof(Jobs.JobRunner));
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnRound(string id, int round)
+        {
+            if (id == job && round >= rounds)
+            {
+                reached.TrySetResult();
+            }
+        }
+
+        runner.RoundRecorded += OnRound;
+        try
+        {
+            await Task.WhenAny(reached.Task, Task.Delay(TimeSpan.FromMinutes(3)));
+        }
+        finally
+        {
+            runner.RoundRecorded -= OnRound;
+        }
     }
 
     public async ValueTask DisposeAsync()
