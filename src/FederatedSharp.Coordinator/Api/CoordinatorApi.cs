@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using FederatedSharp.Coordinator.Jobs;
 using FederatedSharp.Coordinator.Nodes;
@@ -63,39 +62,18 @@ internal static class CoordinatorApi
         }
 
         return roles.Contains(principal.Role)
-            ? await action(principal)
-.ConfigureAwait(false)            : Results.Json(new { error = $"a {StoreText.Of(principal.Role)} may not do this" }, statusCode: StatusCodes.Status403Forbidden);
+            ? await action(principal).ConfigureAwait(false)
+            : Results.Json(new { error = $"a {StoreText.Of(principal.Role)} may not do this" }, statusCode: StatusCodes.Status403Forbidden);
     }
 
-    private static async Task<IResult> SubmitAsync(SubmitRequest body, HttpContext http, CoordinatorStore store, JobRunner runner, TimeProvider time) =>
+    private static async Task<IResult> SubmitAsync(SubmitRequest body, HttpContext http, CoordinatorStore store, JobCommands commands, TimeProvider time) =>
         await Authorized(http, store, time, [Role.Admin, Role.Researcher], async who =>
         {
-            TrainingPlan plan;
-            try
-            {
-                plan = TrainingPlan.Parse(body.Plan.ValueKind == JsonValueKind.String ? body.Plan.GetString()! : body.Plan.GetRawText());
-            }
-            catch (PlanValidationException e)
-            {
-                return Results.Json(new { error = e.Message, errors = e.Errors.Select(x => new { x.Path, x.Message }) }, statusCode: StatusCodes.Status400BadRequest);
-            }
-
-            if (body.Datasets is not { Length: > 0 } || body.MinNodes is < 1)
-            {
-                return Results.Json(new { error = "a job needs at least one dataset name and minNodes >= 1" }, statusCode: StatusCodes.Status400BadRequest);
-            }
-
-            DateTimeOffset now = time.GetUtcNow();
-            string id = $"job-{now:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
-            var job = new JobRecord
-            {
-                Id = id, PlanHash = plan.Hash, PlanJson = plan.Json, Datasets = body.Datasets, MinNodes = body.MinNodes ?? plan.Federation.MinClients,
-                SubmittedBy = who.Principal, SubmittedAt = now, Status = JobStatus.Queued, UpdatedAt = now,
-            };
-            await store.AddJobAsync(job, http.RequestAborted).ConfigureAwait(false);
-            await store.AppendAuditAsync(who.Principal, "job.submitted", id, $"plan {plan.Hash[..12]} ({plan.Name}) on {string.Join(", ", body.Datasets)}, at least {job.MinNodes} node(s)", now, http.RequestAborted).ConfigureAwait(false);
-            runner.Wake();
-            return Results.Created($"/api/jobs/{id}", JobView(job));
+            string plan = body.Plan.ValueKind == JsonValueKind.String ? body.Plan.GetString()! : body.Plan.GetRawText();
+            JobCommandResult result = await commands.SubmitAsync(who.Principal, plan, body.Datasets, body.MinNodes, http.RequestAborted).ConfigureAwait(false);
+            return result.Job is { } job
+                ? Results.Created($"/api/jobs/{job.Id}", JobView(job))
+                : Results.Json(new { error = result.Error, errors = result.Errors.Select(x => new { path = x.Path, message = x.Message }) }, statusCode: result.StatusCode);
         }).ConfigureAwait(false);
 
     private static async Task<IResult> JobAsync(string id, HttpContext http, CoordinatorStore store, TimeProvider time) =>
@@ -120,29 +98,11 @@ internal static class CoordinatorApi
             });
         }).ConfigureAwait(false);
 
-    private static async Task<IResult> CancelAsync(string id, HttpContext http, CoordinatorStore store, JobRunner runner, TimeProvider time) =>
+    private static async Task<IResult> CancelAsync(string id, HttpContext http, CoordinatorStore store, JobCommands commands, TimeProvider time) =>
         await Authorized(http, store, time, [Role.Admin, Role.Researcher], async who =>
         {
-            JobRecord? job = await store.GetJobAsync(id, http.RequestAborted).ConfigureAwait(false);
-            if (job is null)
-            {
-                return Results.Json(new { error = $"no job '{id}'" }, statusCode: StatusCodes.Status404NotFound);
-            }
-
-            if (who.Role != Role.Admin && job.SubmittedBy != who.Principal)
-            {
-                return Results.Json(new { error = $"job '{id}' is {job.SubmittedBy}'s; a researcher cancels only their own jobs" }, statusCode: StatusCodes.Status403Forbidden);
-            }
-
-            bool moved = await store.TransitionJobAsync(id, JobStatus.Cancelled, "cancelled by " + who.Principal, time.GetUtcNow(), [JobStatus.Queued, JobStatus.Running], http.RequestAborted).ConfigureAwait(false);
-            if (!moved)
-            {
-                return Results.Json(new { error = $"job '{id}' is already {StoreText.Of(job.Status)}" }, statusCode: StatusCodes.Status409Conflict);
-            }
-
-            runner.Cancel(id);
-            await store.AppendAuditAsync(who.Principal, "job.cancel_requested", id, "", time.GetUtcNow(), http.RequestAborted).ConfigureAwait(false);
-            return Results.Ok(new { id, status = "cancelled" });
+            JobCommandResult result = await commands.CancelAsync(who.Principal, who.Role, id, http.RequestAborted).ConfigureAwait(false);
+            return result.Job is not null ? Results.Ok(new { id, status = "cancelled" }) : Results.Json(new { error = result.Error }, statusCode: result.StatusCode);
         }).ConfigureAwait(false);
 
     private static async Task<IResult> DownloadAsync(string id, HttpContext http, CoordinatorStore store, CoordinatorHome home, TimeProvider time) =>

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using FederatedSharp.Coordinator.Api;
+using FederatedSharp.Coordinator.Dashboard;
 using FederatedSharp.Coordinator.Jobs;
 using FederatedSharp.Coordinator.Nodes;
 using FederatedSharp.Coordinator.Store;
@@ -17,7 +18,8 @@ namespace FederatedSharp.Coordinator;
 
 /// <summary>
 /// A running coordinator: one HTTPS port (TLS with the coordinator's certificate) serving the node protocol and the
-/// job federation over gRPC, authenticated by the nodes' certificates, and the API for people over bearer tokens.
+/// job federation over gRPC, authenticated by the nodes' certificates, the API for people over bearer tokens, and the
+/// dashboard in the browser (<c>/dashboard</c>, signed in with an API token).
 /// </summary>
 public sealed class CoordinatorHost : IAsyncDisposable
 {
@@ -98,11 +100,19 @@ public sealed class CoordinatorHost : IAsyncDisposable
 
         builder.Services.AddSingleton<JobRunner>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<JobRunner>());
+        builder.Services.AddSingleton<JobCommands>();
+        builder.Services.AddSingleton<DashboardEvents>();
+        DashboardAuthentication.AddServices(builder.Services, home);
 
         WebApplication app = builder.Build();
+        app.UseAuthentication();
+        app.UseRateLimiter();
         app.MapFederatedGrpcTransport();
         app.MapGrpcService<CoordinatorService>();
         CoordinatorApi.Map(app);
+        DashboardAuthentication.Map(app);
+        DashboardEndpoints.Map(app);
+        _ = app.Services.GetRequiredService<DashboardEvents>();
         WireRevocation(app.Services);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         string bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -225,22 +225,4 @@ internal sealed partial class JobRunner(
         [LoggerMessage(EventId = 5202, Level = LogLevel.Error, Message = "Job {JobId} failed")]
         public static partial void JobFailed(ILogger logger, string jobId, Exception exception);
     }
-
-    /// <summary>Writes each finished round to the store, in order.</summary>
-    private sealed class RoundRecorder(CoordinatorStore store, long run, TimeProvider time, Action<int> recorded) : IProgress<RoundReport>
-    {
-        private Task _last = Task.CompletedTask;
-
-        public void Report(RoundReport value)
-        {
-            RoundRecord r = value.Record;
-            var metrics = r.DistributedMetrics.Where(m => m.Value.Kind is ConfigValueKind.Double or ConfigValueKind.Int64).ToDictionary(m => m.Key, m => m.Value.AsDouble());
-            string failures = JsonSerializer.Serialize(r.Failures.Select(f => new { node = f.ClientId, reason = f.Reason }));
-            var row = new RoundRow(run, r.Round, r.Succeeded, r.DistributedLoss, JsonSerializer.Serialize(metrics), r.FitClients, failures, r.Duration, time.GetUtcNow());
-            _last = _last.ContinueWith(_ => store.RecordRoundAsync(row), TaskScheduler.Default).Unwrap()
-                .ContinueWith(t => { t.GetAwaiter().GetResult(); recorded(row.Round); }, TaskScheduler.Default);
-        }
-
-        public Task FlushAsync() => _last;
-    }
 }

@@ -47,6 +47,7 @@ public sealed partial class CoordinatorStore
         await ExecuteAsync(connection, transaction, "INSERT INTO audit (seq, time_ms, actor, action, subject, detail, prev_hash, hash) VALUES (@s, @t, @a, @x, @sub, @d, @p, @h)",
             [("s", sequence), ("t", time), ("a", actor), ("x", action), ("sub", subject), ("d", detail), ("p", previous), ("h", hash)], cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        Changed?.Invoke();
         return new CoordinatorAuditRecord(sequence, time, actor, action, subject, detail, previous, hash);
     }
 

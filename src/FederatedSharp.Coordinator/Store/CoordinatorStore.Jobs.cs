@@ -102,13 +102,37 @@ public sealed partial class CoordinatorStore
     public Task FinishRunAsync(long runId, JobStatus status, string? error, DateTimeOffset at, CancellationToken cancellationToken = default) =>
         ExecuteAsync("UPDATE runs SET status = @s, error = @e, ended_ms = @at WHERE id = @id", [("id", runId), ("s", status), ("e", error), ("at", at)], cancellationToken);
 
+    /// <summary>Keeps a run's cross-site evaluation.</summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="crossSiteJson">The evaluation (<see cref="RunRecord.CrossSiteJson"/>).</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>A task.</returns>
+    public Task SaveCrossSiteAsync(long runId, string crossSiteJson, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(crossSiteJson);
+        return ExecuteAsync("UPDATE runs SET cross_site = @c WHERE id = @id", [("id", runId), ("c", crossSiteJson)], cancellationToken);
+    }
+
+    /// <summary>A node's most recent answers to jobs, newest first.</summary>
+    /// <param name="node">The node.</param>
+    /// <param name="limit">How many at most.</param>
+    /// <param name="cancellationToken">Cancels the query.</param>
+    /// <returns>The answers.</returns>
+    public async Task<IReadOnlyList<JobNodeRecord>> ListDecisionsByNodeAsync(string node, int limit, CancellationToken cancellationToken = default) =>
+        await QueryAsync("SELECT job_id, node, decision, reason, dataset, allow_export, decided_ms FROM job_nodes WHERE node = @n ORDER BY decided_ms DESC LIMIT @l", [("n", node), ("l", limit)],
+            r => new JobNodeRecord(r.Text("job_id"), r.Text("node"), StoreText.Enum<NodeDecision>(r.Text("decision")), r.Text("reason"), r.NullableText("dataset"), r.Bool("allow_export"), r.Time("decided_ms")),
+            cancellationToken).ConfigureAwait(false);
+
     /// <summary>A job's runs, oldest first.</summary>
     /// <param name="jobId">The job.</param>
     /// <param name="cancellationToken">Cancels the query.</param>
     /// <returns>The runs.</returns>
     public async Task<IReadOnlyList<RunRecord>> ListRunsAsync(string jobId, CancellationToken cancellationToken = default) =>
-        await QueryAsync("SELECT id, job_id, started_ms, ended_ms, status, error FROM runs WHERE job_id = @j ORDER BY id", [("j", jobId)],
-            r => new RunRecord(r.Long("id"), r.Text("job_id"), r.Time("started_ms"), r.NullableTime("ended_ms"), StoreText.Enum<JobStatus>(r.Text("status")), r.NullableText("error")),
+        await QueryAsync("SELECT id, job_id, started_ms, ended_ms, status, error, cross_site FROM runs WHERE job_id = @j ORDER BY id", [("j", jobId)],
+            r => new RunRecord(r.Long("id"), r.Text("job_id"), r.Time("started_ms"), r.NullableTime("ended_ms"), StoreText.Enum<JobStatus>(r.Text("status")), r.NullableText("error"))
+            {
+                CrossSiteJson = r.NullableText("cross_site"),
+            },
             cancellationToken).ConfigureAwait(false);
 
     /// <summary>Records a finished round of a run.</summary>
@@ -119,9 +143,12 @@ public sealed partial class CoordinatorStore
     {
         ArgumentNullException.ThrowIfNull(round);
         return ExecuteAsync(
-            "INSERT INTO rounds (run_id, round, succeeded, loss, metrics, participants, failures, duration_ms, recorded_ms) VALUES (@r, @n, @ok, @l, @m, @p, @f, @d, @at)",
+            """
+            INSERT INTO rounds (run_id, round, succeeded, loss, metrics, participants, failures, duration_ms, recorded_ms, aggregator_metrics, client_metrics)
+            VALUES (@r, @n, @ok, @l, @m, @p, @f, @d, @at, @am, @cm)
+            """,
             [("r", round.RunId), ("n", round.Round), ("ok", round.Succeeded), ("l", round.Loss), ("m", round.MetricsJson), ("p", StoreText.List(round.Participants)),
-             ("f", round.FailuresJson), ("d", (long)round.Duration.TotalMilliseconds), ("at", round.RecordedAt)],
+             ("f", round.FailuresJson), ("d", (long)round.Duration.TotalMilliseconds), ("at", round.RecordedAt), ("am", round.AggregatorMetricsJson), ("cm", round.ClientMetricsJson)],
             cancellationToken);
     }
 
@@ -130,9 +157,13 @@ public sealed partial class CoordinatorStore
     /// <param name="cancellationToken">Cancels the query.</param>
     /// <returns>The rounds.</returns>
     public async Task<IReadOnlyList<RoundRow>> ListRoundsAsync(long runId, CancellationToken cancellationToken = default) =>
-        await QueryAsync("SELECT run_id, round, succeeded, loss, metrics, participants, failures, duration_ms, recorded_ms FROM rounds WHERE run_id = @r ORDER BY round", [("r", runId)],
+        await QueryAsync(
+            "SELECT run_id, round, succeeded, loss, metrics, participants, failures, duration_ms, recorded_ms, aggregator_metrics, client_metrics FROM rounds WHERE run_id = @r ORDER BY round", [("r", runId)],
             r => new RoundRow(r.Long("run_id"), (int)r.Long("round"), r.Bool("succeeded"), r.NullableDouble("loss"), r.Text("metrics"), StoreText.List(r.Text("participants")),
-                r.Text("failures"), TimeSpan.FromMilliseconds(r.Long("duration_ms")), r.Time("recorded_ms")),
+                r.Text("failures"), TimeSpan.FromMilliseconds(r.Long("duration_ms")), r.Time("recorded_ms"))
+            {
+                AggregatorMetricsJson = r.Text("aggregator_metrics"), ClientMetricsJson = r.Text("client_metrics"),
+            },
             cancellationToken).ConfigureAwait(false);
 
     private static JobRecord ReadJob(DbDataReader r) => new()

@@ -26,6 +26,9 @@ public sealed partial class CoordinatorStore : IAsyncDisposable
         _time = time ?? TimeProvider.System;
     }
 
+    /// <summary>Raised after a write changed something (the dashboard's live pages refresh on it).</summary>
+    internal event Action? Changed;
+
     /// <summary>The database: <c>sqlite</c> or <c>postgresql</c>.</summary>
     public string Provider => _dialect.Name;
 
@@ -221,6 +224,12 @@ public sealed partial class CoordinatorStore : IAsyncDisposable
     {
         DbConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using ConfiguredAsyncDisposable connectionDisposal = connection.ConfigureAwait(false);
-        return await ExecuteAsync(connection, null, sql, parameters, cancellationToken).ConfigureAwait(false);
+        int changed = await ExecuteAsync(connection, null, sql, parameters, cancellationToken).ConfigureAwait(false);
+        if (changed > 0)
+        {
+            Changed?.Invoke();
+        }
+
+        return changed;
     }
 }

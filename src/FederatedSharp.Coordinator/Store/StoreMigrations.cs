@@ -10,6 +10,7 @@ internal static class StoreMigrations
     [
         (1, "nodes, tokens, jobs, runs, rounds, audit", Initial),
         (2, "job decisions by node and round lookups", Indexes),
+        (3, "aggregator and per-node round metrics, cross-site evaluation", RoundDetail),
     ];
 
     public static int Latest => All[^1].Version;
@@ -111,5 +112,12 @@ internal static class StoreMigrations
         "CREATE INDEX job_nodes_by_node ON job_nodes (node, decided_ms)",
         "CREATE INDEX jobs_by_status ON jobs (status, submitted_ms)",
         "CREATE INDEX runs_by_job ON runs (job_id, started_ms)",
+    ];
+
+    private static string[] RoundDetail(SqlDialect d) =>
+    [
+        "ALTER TABLE rounds ADD COLUMN aggregator_metrics TEXT NOT NULL DEFAULT '{}'",
+        "ALTER TABLE rounds ADD COLUMN client_metrics TEXT NOT NULL DEFAULT '{}'",
+        "ALTER TABLE runs ADD COLUMN cross_site TEXT",
     ];
 }

@@ -166,7 +166,11 @@ public sealed record JobNodeRecord(string JobId, string Node, NodeDecision Decis
 /// <param name="EndedAt">When it ended, or null while it runs.</param>
 /// <param name="Status">Running, succeeded, failed or cancelled.</param>
 /// <param name="Error">The error that ended it, or null.</param>
-public sealed record RunRecord(long Id, string JobId, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, JobStatus Status, string? Error);
+public sealed record RunRecord(long Id, string JobId, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, JobStatus Status, string? Error)
+{
+    /// <summary>The cross-site evaluation of the run's final models, when the plan asked for one: JSON with <c>models</c>, <c>sites</c>, <c>metric</c> and <c>values</c>.</summary>
+    public string? CrossSiteJson { get; init; }
+}
 
 /// <summary>One round of a run, as the round engine reported it.</summary>
 /// <param name="RunId">The run.</param>
@@ -178,7 +182,14 @@ public sealed record RunRecord(long Id, string JobId, DateTimeOffset StartedAt, 
 /// <param name="FailuresJson">Each failed node and why, as a JSON array.</param>
 /// <param name="Duration">How long it took.</param>
 /// <param name="RecordedAt">When it was recorded.</param>
-public sealed record RoundRow(long RunId, int Round, bool Succeeded, double? Loss, string MetricsJson, IReadOnlyList<string> Participants, string FailuresJson, TimeSpan Duration, DateTimeOffset RecordedAt);
+public sealed record RoundRow(long RunId, int Round, bool Succeeded, double? Loss, string MetricsJson, IReadOnlyList<string> Participants, string FailuresJson, TimeSpan Duration, DateTimeOffset RecordedAt)
+{
+    /// <summary>The aggregator's figures for the round (for example central DP's <c>dp_epsilon</c>), as a JSON object of numbers.</summary>
+    public string AggregatorMetricsJson { get; init; } = "{}";
+
+    /// <summary>Each node's numeric fit metrics (for example DP-SGD's <c>dpsgd_epsilon</c>), as a JSON object of objects by node.</summary>
+    public string ClientMetricsJson { get; init; } = "{}";
+}
 
 /// <summary>One entry of the coordinator's hash-chained audit trail.</summary>
 /// <param name="Sequence">Its position, from 0.</param>

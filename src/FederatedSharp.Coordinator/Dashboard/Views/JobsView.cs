@@ -1,0 +1,36 @@
+using FederatedSharp.Coordinator.Store;
+
+namespace FederatedSharp.Coordinator.Dashboard;
+
+/// <summary>The jobs, newest first, each with its live round progress.</summary>
+internal static class JobsView
+{
+    public static Html Page(IReadOnlyList<JobSnapshot> jobs) => Html.Of($"""
+        <h1>Jobs</h1>
+        {DashboardLayout.Live("jobs-live", "/dashboard/live/jobs", Live(jobs))}
+        """);
+
+    public static Html Live(IReadOnlyList<JobSnapshot> jobs) => Widgets.Table(
+        ["Job", "Plan", "Status", "Progress", "Submitted by", "Submitted", "Reason"],
+        jobs.Select(Row), "No job has been submitted yet.", "jobs-table");
+
+    public static Html Row(JobSnapshot s) => Html.Of($"""
+        <tr data-job="{s.Job.Id}"><td><a href="/dashboard/jobs/{s.Job.Id}"><code>{s.Job.Id}</code></a></td><td>{s.Plan?.Name ?? "?"}</td><td>{Widgets.Badge(s.Job.Status)}</td>
+        <td>{Widgets.Progress(s.Job.Id, s.RoundsDone, s.TotalRounds)}</td><td>{s.Job.SubmittedBy}</td><td>{Widgets.Time(s.Job.SubmittedAt)}</td><td class="reason">{s.Job.StatusReason ?? ""}</td></tr>
+        """);
+
+    /// <summary>The newest jobs' snapshots.</summary>
+    public static async Task<IReadOnlyList<JobSnapshot>> LoadAsync(CoordinatorStore store, int limit, CancellationToken cancellationToken)
+    {
+        var snapshots = new List<JobSnapshot>();
+        foreach (JobRecord job in (await store.ListJobsAsync(null, cancellationToken).ConfigureAwait(false)).OrderByDescending(j => j.SubmittedAt).Take(limit))
+        {
+            if (await JobSnapshot.LoadAsync(store, job.Id, cancellationToken).ConfigureAwait(false) is { } snapshot)
+            {
+                snapshots.Add(snapshot);
+            }
+        }
+
+        return snapshots;
+    }
+}
