@@ -25,8 +25,9 @@ internal sealed record CrossSiteTable(string Metric, IReadOnlyList<string> Model
         return new CrossSiteTable(metric, matrix.Models, matrix.Sites, rows);
     }
 
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
+    /// <summary>Tables of several metrics as one stored JSON array.</summary>
+    public static string ToJson(IEnumerable<CrossSiteTable> tables) => JsonSerializer.Serialize(tables.ToArray(), Json);
 
-    public static CrossSiteTable Parse(string json) =>
-        JsonSerializer.Deserialize<CrossSiteTable>(json, Json) ?? throw new InvalidDataException("The stored cross-site evaluation is empty.");
+    public static IReadOnlyList<CrossSiteTable> Parse(string json) =>
+        JsonSerializer.Deserialize<CrossSiteTable[]>(json, Json) ?? throw new InvalidDataException("The stored cross-site evaluation is empty.");
 }

@@ -188,6 +188,12 @@ internal sealed partial class JobRunner(
         using FederationResult result = await PlanFederation.RunAsync(plan, transport,
             b => b.UseCheckpointStore(checkpoints).UseLoggerFactory(loggers).UseTimeProvider(time), progress, cancellationToken).ConfigureAwait(false);
         await progress.FlushAsync().ConfigureAwait(false);
+        if (result.History.CrossSite is { } matrix)
+        {
+            string[] metrics = ["loss", .. plan.Metrics.Where(m => matrix.Values(m).Cast<double>().Any(double.IsFinite))];
+            await store.SaveCrossSiteAsync(run, CrossSiteTable.ToJson(metrics.Select(m => CrossSiteTable.From(matrix, m))), cancellationToken).ConfigureAwait(false);
+        }
+
         Directory.CreateDirectory(home.ModelsDirectory);
         await File.WriteAllBytesAsync(Path.Combine(home.ModelsDirectory, job.Id + ".safetensors"), new SafetensorsSerializer().SerializeToArray(result.Parameters), cancellationToken).ConfigureAwait(false);
         await FinishAsync(job, run, JobStatus.Succeeded, $"{result.History.Rounds.Count} rounds on {string.Join(", ", accepted)}").ConfigureAwait(false);

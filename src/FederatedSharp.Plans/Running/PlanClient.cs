@@ -1,5 +1,7 @@
 using FederatedSharp.Analytics;
 using FederatedSharp.Clients;
+using FederatedSharp.Parameters;
+using FederatedSharp.Server;
 using FederatedSharp.Plans.Model;
 using FederatedSharp.TorchSharp.Training;
 using TorchSharp;
@@ -24,6 +26,7 @@ public sealed class PlanClient : IClient, IDisposable
     private TorchTrainerClient? _trainer;
     private ISeededModule[] _seeded = [];
     private FeatureScaling? _scaling;
+    private ModelParameters? _local;
     private bool _disposed;
 
     /// <summary>Creates the client.</summary>
@@ -85,7 +88,15 @@ public sealed class PlanClient : IClient, IDisposable
                 module.Reseed(seed++);
             }
 
-            return await trainer.FitAsync(instructions, cancellationToken).ConfigureAwait(false);
+            FitResult result = await trainer.FitAsync(instructions, cancellationToken).ConfigureAwait(false);
+            if (Plan.Federation.CrossSiteEvaluation)
+            {
+                // The plan shares this site's locally trained model for cross-site evaluation: keep the last one.
+                _local?.Dispose();
+                _local = result.Parameters.Clone();
+            }
+
+            return result;
         }
         finally
         {
@@ -113,9 +124,35 @@ public sealed class PlanClient : IClient, IDisposable
     {
         ArgumentNullException.ThrowIfNull(instructions);
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (instructions.Name == CrossSiteQueries.LocalModel)
+        {
+            return LocalModelAsync(cancellationToken);
+        }
+
         return AnalyticsSite.Answers(instructions.Name)
             ? _analytics.AnswerAsync(instructions, cancellationToken)
             : Task.FromException<QueryResult>(new UnsupportedTaskException("query:" + instructions.Name));
+    }
+
+    // This site's last locally trained model, only when the plan (which the site approved) asks for cross-site evaluation.
+    private async Task<QueryResult> LocalModelAsync(CancellationToken cancellationToken)
+    {
+        if (!Plan.Federation.CrossSiteEvaluation)
+        {
+            throw new PlanDataException("The plan does not ask for cross-site evaluation, so this site does not share its local model.");
+        }
+
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return _local is null
+                ? throw new PlanDataException("This site has not trained a local model yet (no fit has run).")
+                : new QueryResult(ConfigRecord.Empty, _local.Clone());
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     /// <summary>Releases the trainer, its module and tensors.</summary>
@@ -127,6 +164,7 @@ public sealed class PlanClient : IClient, IDisposable
         }
 
         _disposed = true;
+        _local?.Dispose();
         _trainer?.Dispose();
         _gate.Dispose();
     }

@@ -16,7 +16,8 @@ public static class PlanFederation
 {
     /// <summary>
     /// Runs the plan: waits for <see cref="FederationSpec.MinClients"/> sites, computes the federated standardisation
-    /// first when the plan asks for it, then trains for the plan's rounds.
+    /// first when the plan asks for it, then trains for the plan's rounds, and evaluates the final models across sites
+    /// when the plan asks for it (<see cref="History.CrossSite"/>).
     /// </summary>
     /// <param name="plan">The plan.</param>
     /// <param name="transport">The transport whose clients run the plan.</param>
@@ -44,7 +45,21 @@ public static class PlanFederation
         }
 
         config.Freeze();
-        return await server.RunAsync(progress, cancellationToken).ConfigureAwait(false);
+        FederationResult result = await server.RunAsync(progress, cancellationToken).ConfigureAwait(false);
+        if (plan.Federation.CrossSiteEvaluation)
+        {
+            try
+            {
+                await new CrossSiteEvaluation(server).EvaluateAsync(result, sites, config, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                result.Dispose();
+                throw;
+            }
+        }
+
+        return result;
     }
 
     /// <summary>Sets a builder's strategy, initial model, schedule, round configuration and central DP from a plan.</summary>

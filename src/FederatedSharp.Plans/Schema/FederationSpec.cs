@@ -22,6 +22,13 @@ public sealed class FederationSpec
 
     /// <summary>The share of connected sites sampled for evaluation each round (default 1).</summary>
     public double FractionEvaluate { get; internal init; } = 1;
+
+    /// <summary>
+    /// Whether the final models are evaluated across sites (default false): every site's locally trained model and the
+    /// global model on every site's test data. It shares each site's local model with the server and the other sites,
+    /// which is why it is part of the plan a site approves.
+    /// </summary>
+    public bool CrossSiteEvaluation { get; internal init; }
 }
 
 /// <summary>Example-level DP-SGD at every site.</summary>

@@ -175,6 +175,7 @@ internal static class PlanParser
             MinClients = o.Integer("minClients", min: 1) ?? 1,
             FractionFit = o.Number("fractionFit", min: 0, max: 1, minExclusive: true) ?? 1,
             FractionEvaluate = o.Number("fractionEvaluate", min: 0, max: 1) ?? 1,
+            CrossSiteEvaluation = o.Boolean("crossSiteEvaluation") ?? false,
         };
         if (strategy is not null)
         {

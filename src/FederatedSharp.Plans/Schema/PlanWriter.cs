@@ -146,6 +146,7 @@ internal static class PlanWriter
         w.WriteNumber("minClients", f.MinClients);
         w.WriteNumber("fractionFit", f.FractionFit);
         w.WriteNumber("fractionEvaluate", f.FractionEvaluate);
+        w.WriteBoolean("crossSiteEvaluation", f.CrossSiteEvaluation);
         w.WriteEndObject();
     }
 

@@ -105,7 +105,6 @@ public sealed class DashboardTests
         Assert.That(await page.Locator("#chart-loss circle.point").CountAsync(), Is.EqualTo(15), "one point per round on the loss plot");
         Assert.That(await page.Locator("#chart-binary_accuracy circle.point").CountAsync(), Is.EqualTo(15), "one point per round on the accuracy plot");
         Assert.That(double.Parse((await page.TextContentAsync("#epsilon .card-value"))!, System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThan(0).And.LessThan(100), "the epsilon DP-SGD spent");
-        await File.WriteAllTextAsync("/tmp/dash-job.html", await page.ContentAsync());
         foreach (string site in Training)
         {
             Assert.That(await page.TextContentAsync($"#job-nodes tr[data-node={site}] td:nth-child(6)"), Is.EqualTo("15"), $"{site} contributed to every round");
@@ -118,6 +117,191 @@ public sealed class DashboardTests
         await page.WaitForSelectorAsync($"tr[data-job='{job}'] .badge.succeeded");
         await DashboardBrowser.ScreenshotAsync(page, "dashboard-overview.png");
         await page.Context.CloseAsync();
+    }
+
+    [Test]
+    public async Task NodesPage_Admin_IssuesATokenApprovesAnEnrolmentAndRevokesANode()
+    {
+        await _federation.RequestEnrolmentAsync("ghent");
+        IPage page = await _browser.SignInAsync(_federation.AdminToken);
+        await page.GotoAsync("/dashboard/nodes");
+        ILocator ghent = page.Locator("#nodes-table tr[data-node=ghent]");
+        Assert.That(await ghent.Locator(".badge").First.TextContentAsync(), Is.EqualTo("pending enrolment"));
+
+        await ghent.Locator("button", new() { HasText = "Approve" }).ClickAsync();
+        await page.WaitForSelectorAsync("#nodes-table tr[data-node=ghent] .badge.active");
+        Assert.That(await page.TextContentAsync(".notice"), Does.Contain("ghent is enrolled"));
+        await DashboardBrowser.ScreenshotAsync(page, "dashboard-nodes.png");
+
+        await page.FillAsync("#nodes-table tr[data-node=ghent] input[name=reason]", "site closed");
+        await page.ClickAsync("#nodes-table tr[data-node=ghent] button.danger");
+        await page.WaitForSelectorAsync("#nodes-table tr[data-node=ghent] .badge.revoked");
+        Assert.That((await _federation.Host.Store.GetNodeAsync("ghent"))!.RevokedReason, Is.EqualTo("site closed"));
+
+        await page.FillAsync("input[name=node]", "leuven");
+        await page.ClickAsync("form[action='/dashboard/nodes/token'] button");
+        Assert.That(await page.TextContentAsync("#enrolment-token"), Does.StartWith("fse_"), "a one-time token, shown once");
+        await page.Context.CloseAsync();
+    }
+
+    [Test]
+    public async Task JobPage_ResearcherCancelsTheirOwnQueuedJob_ShowsItCancelled()
+    {
+        string token = await ApiTokens.IssueAsync(_federation.Host.Store, "dr.ito", Role.Researcher, TimeSpan.FromDays(1), "admin", TimeProvider.System);
+        using HttpClient api = _federation.Client(token);
+        string job = await LocalFederation.SubmitAsync(api, UnapprovedPlanJson("cancel-me"));
+        IPage page = await _browser.SignInAsync(token);
+        await page.GotoAsync($"/dashboard/jobs/{job}");
+        await page.ClickAsync("#cancel-form button");
+        await page.WaitForSelectorAsync("#job-live .status-row .badge.cancelled");
+        Assert.That(await page.TextContentAsync(".notice"), Does.Contain("The job was cancelled."));
+        Assert.That(await page.Locator("#cancel-form").CountAsync(), Is.Zero, "a cancelled job offers no cancel button");
+        Assert.That((await _federation.Host.Store.GetJobAsync(job))!.Status, Is.EqualTo(JobStatus.Cancelled));
+        await page.Context.CloseAsync();
+    }
+
+    [Test]
+    public async Task Dashboard_AnonymousViewerAndOtherResearcher_AreRefused401RedirectAnd403()
+    {
+        string owner = await ApiTokens.IssueAsync(_federation.Host.Store, "dr.sato", Role.Researcher, TimeSpan.FromDays(1), "admin", TimeProvider.System);
+        using HttpClient api = _federation.Client(owner);
+        string job = await LocalFederation.SubmitAsync(api, UnapprovedPlanJson("not-yours"));
+
+        // Anonymous: pages go to sign-in, fragments, events and actions are 401.
+        IPage anonymous = await _browser.NewPageAsync();
+        await anonymous.GotoAsync("/dashboard/nodes");
+        Assert.That(anonymous.Url, Does.Contain("/login?returnUrl=%2Fdashboard%2Fnodes"));
+        Assert.That((await FetchAsync(anonymous, "POST", $"/dashboard/jobs/{job}/cancel")).Status, Is.EqualTo(401));
+        Assert.That((await FetchAsync(anonymous, "GET", "/dashboard/live/jobs")).Status, Is.EqualTo(401));
+        Assert.That((await FetchAsync(anonymous, "GET", "/dashboard/events")).Status, Is.EqualTo(401));
+        await anonymous.FillAsync("input[name=token]", "fsa_not-a-token");
+        await anonymous.ClickAsync("#login-form button[type=submit]");
+        Assert.That(await anonymous.TextContentAsync("#login-error"), Does.Contain("unknown, expired or revoked"));
+        await DashboardBrowser.ScreenshotAsync(anonymous, "dashboard-login.png");
+        await anonymous.Context.CloseAsync();
+
+        // A viewer sees the job but is offered no cancel button, and a forged cancel with its own valid form token is 403.
+        string viewerToken = await ApiTokens.IssueAsync(_federation.Host.Store, "monitor", Role.Viewer, TimeSpan.FromDays(1), "admin", TimeProvider.System);
+        IPage viewer = await _browser.SignInAsync(viewerToken);
+        IReadOnlyList<BrowserContextCookiesResult> cookies = await viewer.Context.CookiesAsync();
+        BrowserContextCookiesResult session = cookies.Single(c => c.Name == "__Host-fedsharp");
+        Assert.That((session.HttpOnly, session.Secure, session.SameSite), Is.EqualTo((true, true, SameSiteAttribute.Strict)), "the session cookie is HTTP-only, secure and same-site strict");
+        await viewer.GotoAsync($"/dashboard/jobs/{job}");
+        Assert.That(await viewer.Locator("#cancel-form").CountAsync(), Is.Zero);
+        Assert.That(await PostFormAsync(viewer, $"/dashboard/jobs/{job}/cancel"), Is.EqualTo((403, true)), "a viewer may not cancel");
+        Assert.That(await PostFormAsync(viewer, $"/dashboard/jobs/{job}/cancel", withToken: false), Is.EqualTo((400, false)), "no anti-forgery token, no action");
+        await viewer.GotoAsync("/dashboard/jobs/new");
+        Assert.That(await viewer.TextContentAsync("#problem"), Does.Contain("A viewer may not see this page."));
+        Assert.That((await _federation.Host.Store.GetJobAsync(job))!.Status, Is.Not.EqualTo(JobStatus.Cancelled));
+
+        // Another researcher may not cancel dr.sato's job.
+        string other = await ApiTokens.IssueAsync(_federation.Host.Store, "dr.kim", Role.Researcher, TimeSpan.FromDays(1), "admin", TimeProvider.System);
+        IPage kim = await _browser.SignInAsync(other);
+        await kim.GotoAsync($"/dashboard/jobs/{job}");
+        Assert.That(await kim.Locator("#cancel-form").CountAsync(), Is.Zero);
+        Assert.That(await PostFormAsync(kim, $"/dashboard/jobs/{job}/cancel"), Is.EqualTo((403, false)));
+
+        // Revoking the viewer's token ends its session at the next request.
+        await _federation.Host.Store.RevokeApiTokensAsync("monitor", DateTimeOffset.UtcNow);
+        await viewer.GotoAsync("/dashboard");
+        Assert.That(new Uri(viewer.Url).AbsolutePath, Is.EqualTo("/login"));
+        await viewer.Context.CloseAsync();
+        await kim.Context.CloseAsync();
+    }
+
+    [Test]
+    public async Task AuditPage_RecordTamperedOnDisk_ReportsTheIntactChainThenTheBrokenEntry()
+    {
+        string token = await ApiTokens.IssueAsync(_federation.Host.Store, "auditor", Role.Viewer, TimeSpan.FromDays(1), "admin", TimeProvider.System);
+        IPage page = await _browser.SignInAsync(token);
+        await page.GotoAsync("/dashboard/audit");
+        Assert.That(await page.GetAttributeAsync("#audit-verdict", "class"), Does.Contain("valid").And.Not.Contain("invalid"));
+        Assert.That(await page.TextContentAsync("#audit-verdict"), Does.StartWith("Hash chain intact"));
+        await DashboardBrowser.ScreenshotAsync(page, "dashboard-audit.png");
+
+        string original = await TamperAsync(2, "approved by nobody");
+        try
+        {
+            await page.ReloadAsync();
+            Assert.That(await page.GetAttributeAsync("#audit-verdict", "class"), Does.Contain("invalid"));
+            Assert.That(await page.TextContentAsync("#audit-verdict"), Does.Contain("entry 3: the entry does not match its hash (it was changed)"));
+            Assert.That(await page.TextContentAsync("#audit-table tr.broken"), Does.Contain("approved by nobody"));
+            await DashboardBrowser.ScreenshotAsync(page, "dashboard-audit-tampered.png");
+        }
+        finally
+        {
+            await TamperAsync(2, original);
+        }
+
+        await page.ReloadAsync();
+        Assert.That(await page.TextContentAsync("#audit-verdict"), Does.StartWith("Hash chain intact"), "restoring the entry restores the chain");
+        await page.Context.CloseAsync();
+    }
+
+    [Test]
+    public async Task Pages_CommonLaptopWidths_FitWithoutHorizontalScrolling()
+    {
+        IPage page = await _browser.SignInAsync(_federation.AdminToken);
+        using HttpClient api = _federation.Client(_federation.AdminToken);
+        string job = (await _federation.Host.Store.ListJobsAsync()).OrderByDescending(j => j.Status == JobStatus.Succeeded).FirstOrDefault()?.Id
+            ?? await LocalFederation.SubmitAsync(api, UnapprovedPlanJson("widths"));
+        foreach ((int width, int height) in new[] { (1280, 800), (1366, 768), (1440, 900), (1536, 864), (1920, 1080) })
+        {
+            await page.SetViewportSizeAsync(width, height);
+            foreach (string path in new[] { "/dashboard", "/dashboard/jobs", $"/dashboard/jobs/{job}", "/dashboard/nodes", "/dashboard/audit", "/dashboard/jobs/new" })
+            {
+                await page.GotoAsync(path);
+                int overflow = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - window.innerWidth");
+                Assert.That(overflow, Is.LessThanOrEqualTo(0), $"{path} at {width}x{height} scrolls sideways by {overflow}px");
+            }
+        }
+
+        await page.Context.CloseAsync();
+    }
+
+    /// <summary>A form post from inside the page with the page's own anti-forgery token (or none): the status, and whether the body says a viewer may not.</summary>
+    private static async Task<(int Status, bool ViewerRefused)> PostFormAsync(IPage page, string url, bool withToken = true)
+    {
+        (int status, string text) = await FetchAsync(page, "POST", url, withToken);
+        return (status, text.Contains("A viewer may not do this.", StringComparison.Ordinal));
+    }
+
+    /// <summary>A request made by the page itself (its cookies, its origin), with the page's anti-forgery token on a POST unless told not to.</summary>
+    private static async Task<(int Status, string Text)> FetchAsync(IPage page, string method, string url, bool withToken = true)
+    {
+        var answer = await page.EvaluateAsync<System.Text.Json.JsonElement>("""
+            async ([method, url, withToken]) => {
+              const body = method === 'POST' ? new URLSearchParams() : undefined;
+              if (body && withToken) body.set('__csrf', document.querySelector('meta[name=fedsharp-csrf]').content);
+              const r = await fetch(url, { method, body, redirect: 'manual' });
+              return { status: r.status, text: r.status === 200 && url.endsWith('/events') ? '' : await r.text() };
+            }
+            """, new object[] { method, url, withToken });
+        return (answer.GetProperty("status").GetInt32(), answer.GetProperty("text").GetString()!);
+    }
+
+    /// <summary>Changes an audit entry's detail straight in the database file, as an intruder with disk access would; returns the old detail.</summary>
+    private async Task<string> TamperAsync(long sequence, string detail)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection("Data Source=" + _federation.Home.StoreConnectionString);
+        await connection.OpenAsync();
+        await using var read = connection.CreateCommand();
+        read.CommandText = "SELECT detail FROM audit WHERE seq = $s";
+        read.Parameters.AddWithValue("$s", sequence);
+        string original = (string)(await read.ExecuteScalarAsync())!;
+        await using var write = connection.CreateCommand();
+        write.CommandText = "UPDATE audit SET detail = $d WHERE seq = $s";
+        write.Parameters.AddWithValue("$d", detail);
+        write.Parameters.AddWithValue("$s", sequence);
+        Assert.That(await write.ExecuteNonQueryAsync(), Is.EqualTo(1));
+        return original;
+    }
+
+    private static string UnapprovedPlanJson(string name)
+    {
+        JsonNode plan = JsonNode.Parse(LocalFederation.PlanJson)!;
+        plan["name"] = name;
+        return plan.ToJsonString();
     }
 
     /// <summary>No row of any site's table appears in a page: the dashboard shows only what the coordinator holds.</summary>

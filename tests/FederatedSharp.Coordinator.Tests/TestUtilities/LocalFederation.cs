@@ -62,14 +62,22 @@ internal sealed class LocalFederation : IAsyncDisposable
 
     public async Task<NodeHome> EnrolAsync(string site)
     {
-        NodeHome node = NodeHome.Create(Path.Combine(_root, site), site);
-        node.Datasets.Register("heart", Csv(site));
+        NodeHome node = await RequestEnrolmentAsync(site);
         var registry = Host.Services.GetRequiredService<NodeRegistry>();
-        string token = await registry.CreateEnrolmentTokenAsync(site, TimeSpan.FromHours(1), "admin");
-        await NodeEnrolment.RequestAsync(node, Host.Address, token, File.ReadAllText(Home.AuthorityCertificatePath));
         await registry.ApproveAsync(site, "admin");
         Assert.That(await NodeEnrolment.FetchCertificateAsync(node), Is.EqualTo("issued"));
         Nodes[site] = node;
+        return node;
+    }
+
+    /// <summary>A node that asked to enrol with its one-time token; no admin has approved it yet.</summary>
+    public async Task<NodeHome> RequestEnrolmentAsync(string site)
+    {
+        NodeHome node = NodeHome.Create(Path.Combine(_root, site), site);
+        node.Datasets.Register("heart", Csv(LocalFederation.Sites.Contains(site) ? site : Sites[0]));
+        var registry = Host.Services.GetRequiredService<NodeRegistry>();
+        string token = await registry.CreateEnrolmentTokenAsync(site, TimeSpan.FromHours(1), "admin");
+        await NodeEnrolment.RequestAsync(node, Host.Address, token, File.ReadAllText(Home.AuthorityCertificatePath));
         return node;
     }
 

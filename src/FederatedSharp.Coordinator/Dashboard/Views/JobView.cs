@@ -121,7 +121,7 @@ internal static class JobView
         string? json = s.Runs.LastOrDefault(r => r.CrossSiteJson is not null)?.CrossSiteJson;
         return json is null ? Html.Empty : Html.Of($"""
             <h2>Cross-site evaluation</h2>
-            {HeatMap.Render(CrossSiteTable.Parse(json))}
+            <div class="charts">{CrossSiteTable.Parse(json).Select(HeatMap.Render)}</div>
             """);
     }
 }
