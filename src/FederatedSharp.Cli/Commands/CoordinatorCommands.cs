@@ -35,7 +35,7 @@ internal static class CoordinatorCommands
             {
                 (CoordinatorHome home, string token) = await CoordinatorHome.InitializeAsync(parse.GetValue(Home)!.FullName, parse.GetValue(admin)!, settings, context.Time, cancellationToken).ConfigureAwait(false);
                 return context.Write(parse, new { home = home.Directory, ca = home.AuthorityCertificatePath, admin = parse.GetValue(admin), token },
-                    () => $"coordinator ready in {home.Directory}\nCA certificate (give it to every node and researcher): {home.AuthorityCertificatePath}\nadmin token for {parse.GetValue(admin)} (shown once, keep it secret):\n{token}");
+                    () => $"coordinator ready in {home.Directory}\nCA certificate (give it to every node and researcher): {home.AuthorityCertificatePath}\nadmin token for {parse.GetValue(admin)} (shown once, keep it secret; it also signs you in to the dashboard):\n{token}");
             }
             catch (InvalidOperationException e)
             {
@@ -73,6 +73,7 @@ internal static class CoordinatorCommands
             CoordinatorHost host = await CoordinatorHost.StartAsync(home, IPAddress.Parse(parse.GetValue(address)!), parse.GetValue(port), options, timeProvider: context.Time, cancellationToken: cancellationToken).ConfigureAwait(false);
             await using System.Runtime.CompilerServices.ConfiguredAsyncDisposable hostDisposal = host.ConfigureAwait(false);
             await context.Output.WriteLineAsync($"coordinator listening on {host.Address} (store: {host.Store.Provider})").ConfigureAwait(false);
+            await context.Output.WriteLineAsync($"dashboard: {new Uri(host.Address, "/dashboard")} (sign in with an API token)").ConfigureAwait(false);
             await context.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
             try
             {

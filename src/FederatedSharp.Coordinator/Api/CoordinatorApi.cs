@@ -94,7 +94,12 @@ internal static class CoordinatorApi
                 rounds = plan.Federation.Rounds,
                 decisions = (await store.ListNodeDecisionsAsync(id, http.RequestAborted).ConfigureAwait(false)).Select(d => new { d.Node, decision = StoreText.Of(d.Decision), d.Reason, d.Dataset, d.AllowExport, d.DecidedAt }),
                 runs = runs.Select(r => new { r.Id, status = StoreText.Of(r.Status), r.StartedAt, r.EndedAt, r.Error }),
-                history = rounds.Select(r => new { r.Round, r.Succeeded, r.Loss, metrics = JsonDocument.Parse(r.MetricsJson).RootElement, r.Participants, failures = JsonDocument.Parse(r.FailuresJson).RootElement, durationMs = (long)r.Duration.TotalMilliseconds }),
+                history = rounds.Select(r => new
+                {
+                    r.Round, r.Succeeded, r.Loss, metrics = JsonDocument.Parse(r.MetricsJson).RootElement, r.Participants, failures = JsonDocument.Parse(r.FailuresJson).RootElement,
+                    durationMs = (long)r.Duration.TotalMilliseconds, aggregatorMetrics = JsonDocument.Parse(r.AggregatorMetricsJson).RootElement, clientMetrics = JsonDocument.Parse(r.ClientMetricsJson).RootElement,
+                }),
+                crossSite = runs.LastOrDefault(r => r.CrossSiteJson is not null)?.CrossSiteJson is { } crossSite ? JsonDocument.Parse(crossSite).RootElement : (JsonElement?)null,
             });
         }).ConfigureAwait(false);
 

@@ -49,7 +49,7 @@ public sealed class DashboardTests
         }
     }
 
-    /// <summary>The Heart Disease plan with DP-SGD at every site, so the job spends a measurable epsilon.</summary>
+    /// <summary>The Heart Disease plan with DP-SGD at every site, so the job spends a measurable epsilon, and a cross-site evaluation at the end.</summary>
     private static string DpPlanJson
     {
         get
@@ -57,6 +57,7 @@ public sealed class DashboardTests
             JsonNode plan = JsonNode.Parse(LocalFederation.PlanJson)!;
             plan["name"] = "heart-disease-dp-sgd";
             plan["privacy"] = new JsonObject { ["dpSgd"] = new JsonObject { ["maxGradNorm"] = 1.0, ["noiseMultiplier"] = 1.1, ["delta"] = 1e-5 } };
+            plan["federation"]!["crossSiteEvaluation"] = true;
             return plan.ToJsonString();
         }
     }
@@ -111,6 +112,8 @@ public sealed class DashboardTests
         }
 
         Assert.That(await page.TextContentAsync("#job-nodes tr[data-node=va]"), Does.Contain("pending approval"));
+        Assert.That(await page.Locator("#cross-site-binary_accuracy rect.cell").CountAsync(), Is.EqualTo(4 * 3), "the global and three local models on three sites");
+        Assert.That(await page.Locator("#cross-site-binary_accuracy text.cell-label", new() { HasText = "n/a" }).CountAsync(), Is.Zero, "every evaluation answered");
         await AssertNoSiteRowsAsync(page);
         await DashboardBrowser.ScreenshotAsync(page, "dashboard-job.png");
         await page.GotoAsync("/dashboard");
@@ -239,7 +242,7 @@ public sealed class DashboardTests
     }
 
     [Test]
-    public async Task Pages_CommonLaptopWidths_FitWithoutHorizontalScrolling()
+    public async Task Pages_CommonLaptopWidths_FitWithoutHorizontalScrollingAndHoldNoSiteData()
     {
         IPage page = await _browser.SignInAsync(_federation.AdminToken);
         using HttpClient api = _federation.Client(_federation.AdminToken);
@@ -253,6 +256,10 @@ public sealed class DashboardTests
                 await page.GotoAsync(path);
                 int overflow = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - window.innerWidth");
                 Assert.That(overflow, Is.LessThanOrEqualTo(0), $"{path} at {width}x{height} scrolls sideways by {overflow}px");
+                if (width == 1366)
+                {
+                    await AssertNoSiteRowsAsync(page);
+                }
             }
         }
 

@@ -91,6 +91,40 @@ public sealed class PlanSimulationTests
         Assert.That((await client.GetPropertiesAsync())[PlanClient.PlanHashKey].AsString(), Is.EqualTo(plan.Hash));
     }
 
+    [Test]
+    public async Task RunAsync_PlanAsksForCrossSiteEvaluation_EvaluatesTheGlobalAndEachLocalModelOnEverySite()
+    {
+        TrainingPlan plan = TrainingPlan.Parse(PlanFiles.Minimal(j => j.Replace("\"minClients\": 2 }", "\"minClients\": 2, \"crossSiteEvaluation\": true }")));
+        var sites = new Dictionary<string, TabularDataset> { ["north"] = PlanFiles.Synthetic(80, 1), ["south"] = PlanFiles.Synthetic(120, 2, shift: 3) };
+
+        using FederationResult result = await PlanSimulation.RunAsync(plan, sites);
+
+        CrossSiteMatrix matrix = result.History.CrossSite!;
+        Assert.That(plan.Federation.CrossSiteEvaluation, Is.True);
+        Assert.That(matrix.Models, Is.EquivalentTo(new[] { CrossSiteMatrix.GlobalModel, "north", "south" }));
+        Assert.That(matrix.Sites, Is.EquivalentTo(new[] { "north", "south" }));
+        Assert.That(matrix.Failures, Is.Empty);
+        foreach (ClientEvaluateMetrics last in result.History.Rounds[^1].EvaluateResults)
+        {
+            // The global row is the final model, which the last round evaluated too.
+            Assert.That(matrix[CrossSiteMatrix.GlobalModel, last.ClientId]!.Loss, Is.EqualTo(last.Loss));
+        }
+
+        Assert.That(matrix["north", "north"]!.Loss, Is.Not.EqualTo(matrix[CrossSiteMatrix.GlobalModel, "north"]!.Loss), "a local model is not the global one");
+    }
+
+    [Test]
+    public async Task QueryAsync_LocalModelWhenThePlanDoesNotAskForCrossSite_RefusedWithTheReason()
+    {
+        TrainingPlan plan = TrainingPlan.Parse(PlanFiles.Minimal());
+        using var client = new PlanClient(plan, "north", PlanFiles.Synthetic(40, 1));
+
+        var e = await Assert.ThrowsAsync<PlanDataException>(() => client.QueryAsync(new QueryInstructions(CrossSiteQueries.LocalModel, ConfigRecord.Empty)));
+
+        Assert.That(e!.Message, Does.Contain("does not ask for cross-site evaluation"));
+        Assert.That(plan.Federation.CrossSiteEvaluation, Is.False);
+    }
+
     // Two sites whose feature 'a' differs by a shift of 3, run through the plan's server side over an in-memory transport.
     private static async Task<(PlanClient North, PlanClient South)> RunNorthAndSouthAsync(TrainingPlan plan)
     {

@@ -38,7 +38,7 @@ internal static class HeatMap
         int width = RowHeader + (table.Sites.Count * Cell) + 8, height = ColumnHeader + (table.Models.Count * Cell / 2) + 8;
         return Html.Of($"""
             <figure class="heatmap" id="cross-site-{table.Metric}">
-              <figcaption>{table.Metric}: each row's model evaluated on each column's test data (rows: the global model, then each site's local model)</figcaption>
+              <figcaption>{table.Metric}</figcaption>
               <svg viewBox="0 0 {width} {height}" role="img" aria-label="cross-site evaluation of {table.Metric}">{cells}</svg>
             </figure>
             """);

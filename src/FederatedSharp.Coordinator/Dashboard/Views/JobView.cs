@@ -121,6 +121,7 @@ internal static class JobView
         string? json = s.Runs.LastOrDefault(r => r.CrossSiteJson is not null)?.CrossSiteJson;
         return json is null ? Html.Empty : Html.Of($"""
             <h2>Cross-site evaluation</h2>
+            <p class="muted">Each row's model on each column's test data. Rows: the global model, then each site's locally trained model.</p>
             <div class="charts">{CrossSiteTable.Parse(json).Select(HeatMap.Render)}</div>
             """);
     }

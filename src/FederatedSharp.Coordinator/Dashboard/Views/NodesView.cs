@@ -36,12 +36,19 @@ internal static class NodesView
             _ => Html.Raw("<span class=\"muted\">–</span>"),
         }}</td>");
         Html refusals = row.Refusals.Count == 0 ? Html.Raw("<span class=\"muted\">none</span>")
-            : Html.Of($"<ul class=\"compact\">{row.Refusals.Select(r => Html.Of($"<li><a href=\"/dashboard/jobs/{r.JobId}\">{r.JobId}</a>: {Widgets.Badge(r.Decision)} {r.Reason}</li>"))}</ul>");
+            : Html.Of($"<ul class=\"compact\">{row.Refusals.Select(r => Html.Of($"<li><a href=\"/dashboard/jobs/{r.JobId}\">{r.JobId}</a> {Widgets.Badge(r.Decision)} {Reason(r)}</li>"))}</ul>");
         return Html.Of($"""
             <tr data-node="{n.Name}"><td>{n.Name}</td><td>{Widgets.Badge(n.Status)}</td>
             <td class="connection">{(row.Connected ? Widgets.Badge("connected", "connected") : Widgets.Badge("offline", "offline"))}</td>
             <td>{Widgets.Time(n.LastSeen)}</td><td>{Policy(n.PolicySummary)}</td><td>{refusals}</td>{actions}</tr>
             """);
+    }
+
+    // The reason without the repeated decision ("pending approval: ...").
+    private static string Reason(JobNodeRecord r)
+    {
+        string prefix = StoreText.Of(r.Decision).Replace('_', ' ') + ": ";
+        return r.Reason.StartsWith(prefix, StringComparison.Ordinal) ? r.Reason[prefix.Length..] : r.Reason;
     }
 
     // The policy the node reported: each setting and its value.
@@ -55,7 +62,7 @@ internal static class NodesView
         using JsonDocument doc = JsonDocument.Parse(json);
         IEnumerable<Html> items = doc.RootElement.ValueKind != JsonValueKind.Object ? []
             : doc.RootElement.EnumerateObject().Where(p => p.Value.ValueKind != JsonValueKind.Null)
-                .Select(p => Html.Of($"<li><span class=\"muted\">{p.Name}</span> {p.Value.ToString()}</li>"));
+                .Select(p => Html.Of($"<li><span class=\"muted\">{p.Name}</span> {(p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString() : p.Value.GetRawText())}</li>"));
         return Html.Of($"<ul class=\"compact\">{items}</ul>");
     }
 }
