@@ -16,6 +16,8 @@ internal sealed class JobGathering : IDisposable
     private readonly CoordinatorStore _store;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, JobAnswer> _answers = new(StringComparer.Ordinal);
+    // Never disposed: an answer can race the end of the gathering (an event handler already snapshotted), and a
+    // SemaphoreSlim whose wait handle is never used holds nothing to release.
     private readonly SemaphoreSlim _changed = new(0);
 
     public JobGathering(JobRecord job, NodeSessions sessions, CoordinatorStore store, TimeProvider time)
@@ -82,7 +84,6 @@ internal sealed class JobGathering : IDisposable
     {
         _sessions.Answered -= OnAnswered;
         _sessions.Connected -= Offer;
-        _changed.Dispose();
     }
 
     private void Offer(string node)

@@ -167,11 +167,33 @@ internal sealed partial class JobRunner(
             transport.Options.AllowedClientIds.UnionWith(accepted);
         }
 
-        foreach (string node in accepted)
+        // A node whose control stream dropped and came back is told again to start (a start it already runs is ignored).
+        void Restart(string node)
         {
-            sessions.Send(node, new CoordinatorMessage { Start = new StartJob { JobId = job.Id } });
+            if (accepted.Contains(node, StringComparer.Ordinal))
+            {
+                sessions.Send(node, new CoordinatorMessage { Start = new StartJob { JobId = job.Id } });
+            }
         }
 
+        sessions.Connected += Restart;
+        try
+        {
+            foreach (string node in accepted)
+            {
+                Restart(node);
+            }
+
+            await RunRoundsAsync(job, plan, accepted, run, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            sessions.Connected -= Restart;
+        }
+    }
+
+    private async Task RunRoundsAsync(JobRecord job, TrainingPlan plan, IReadOnlyList<string> accepted, long run, CancellationToken cancellationToken)
+    {
         using (var join = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
             Task joined = transport.WaitForClientsAsync(accepted.Count, join.Token);

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using FederatedSharp.Grpc.Coordination;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FederatedSharp.Coordinator.Nodes;
 
@@ -24,8 +26,13 @@ internal sealed class NodeSession(string node)
 }
 
 /// <summary>The nodes connected right now, and the answers they give to jobs.</summary>
-internal sealed class NodeSessions
+/// <remarks>
+/// A failing subscriber never breaks a node's control stream: each handler runs on its own, and a throwing one is
+/// logged and skipped.
+/// </remarks>
+internal sealed partial class NodeSessions(ILogger<NodeSessions>? logger = null)
 {
+    private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
     private readonly ConcurrentDictionary<string, NodeSession> _sessions = new(StringComparer.Ordinal);
 
     /// <summary>Raised when a node connects (the job runner offers it the job being gathered).</summary>
@@ -47,7 +54,7 @@ internal sealed class NodeSessions
             previous.End("replaced by a new connection of the same node");
             return session;
         });
-        Connected?.Invoke(node);
+        Raise(Connected, h => h(node), nameof(Connected));
         return session;
     }
 
@@ -55,7 +62,7 @@ internal sealed class NodeSessions
     {
         if (_sessions.TryRemove(new KeyValuePair<string, NodeSession>(session.Node, session)))
         {
-            Disconnected?.Invoke(session.Node);
+            Raise(Disconnected, h => h(session.Node), nameof(Disconnected));
         }
     }
 
@@ -69,5 +76,27 @@ internal sealed class NodeSessions
         }
     }
 
-    public void OnAnswer(string node, JobAnswer answer) => Answered?.Invoke(node, answer);
+    public void OnAnswer(string node, JobAnswer answer) => Raise(Answered, h => h(node, answer), nameof(Answered));
+
+    private void Raise<T>(T? handlers, Action<T> invoke, string name)
+        where T : Delegate
+    {
+        foreach (T handler in handlers?.GetInvocationList().Cast<T>() ?? [])
+        {
+            try
+            {
+                invoke(handler);
+            }
+            catch (Exception e)
+            {
+                Log.HandlerFailed(_logger, name, e);
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 5301, Level = LogLevel.Error, Message = "A {Event} handler failed; the node's session goes on")]
+        public static partial void HandlerFailed(ILogger logger, string @event, Exception exception);
+    }
 }

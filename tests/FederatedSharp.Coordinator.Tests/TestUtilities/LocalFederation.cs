@@ -23,6 +23,9 @@ internal sealed class LocalFederation : IAsyncDisposable
 
     public CoordinatorHome Home { get; private set; } = null!;
 
+    /// <summary>The coordinator's and the nodes' log lines, printed when the test fails.</summary>
+    public MemoryLog Log { get; } = new();
+
     public CoordinatorHost Host { get; private set; } = null!;
 
     public string AdminToken { get; private set; } = "";
@@ -37,7 +40,7 @@ internal sealed class LocalFederation : IAsyncDisposable
     {
         var federation = new LocalFederation();
         (federation.Home, federation.AdminToken) = await CoordinatorHome.InitializeAsync(Path.Combine(federation._root, "coordinator"), "admin");
-        federation.Host = await CoordinatorHost.StartAsync(federation.Home, options: Options);
+        federation.Host = await CoordinatorHost.StartAsync(federation.Home, options: Options, loggerFactory: federation.Log);
         foreach (string site in sites)
         {
             await federation.EnrolAsync(site);
@@ -52,7 +55,7 @@ internal sealed class LocalFederation : IAsyncDisposable
         int port = Host.Address.Port;
         await Host.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Host = await CoordinatorHost.StartAsync(Home, port: port, options: Options);
+        Host = await CoordinatorHost.StartAsync(Home, port: port, options: Options, loggerFactory: Log);
     }
 
     private static CoordinatorOptions Options => new()
@@ -90,7 +93,7 @@ internal sealed class LocalFederation : IAsyncDisposable
 
     public NodeAgent StartAgent(string site)
     {
-        var agent = new NodeAgent(Nodes[site]);
+        var agent = new NodeAgent(Nodes[site], Log);
         var stop = new CancellationTokenSource();
         _agents[site] = (agent, agent.RunAsync(stop.Token), stop);
         return agent;
@@ -208,6 +211,11 @@ internal sealed class LocalFederation : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (TestContext.CurrentContext.Result.Outcome.Status == NUnit.Framework.Interfaces.TestStatus.Failed)
+        {
+            await TestContext.Out.WriteLineAsync("The federation's log:\n" + string.Join('\n', Log.Lines));
+        }
+
         foreach ((NodeAgent _, Task run, CancellationTokenSource stop) in _agents.Values)
         {
             await stop.CancelAsync();
