@@ -66,6 +66,9 @@ public sealed class CoordinatorHost : IAsyncDisposable
 
         WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = home.Directory });
         builder.Logging.ClearProviders();
+        // The process's signals belong to the application that starts the coordinator (fedsharp stops it on Ctrl+C and
+        // SIGTERM by disposing it); a console lifetime here swallowed them, and the process never exited.
+        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, FederatedSharp.Grpc.Hosting.PassiveLifetime>();
         if (loggerFactory is not null)
         {
             builder.Services.AddSingleton(loggerFactory);

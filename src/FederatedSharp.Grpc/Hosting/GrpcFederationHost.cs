@@ -121,11 +121,4 @@ public sealed class GrpcFederationHost : IAsyncDisposable
 
         await _app.DisposeAsync().ConfigureAwait(false);
     }
-
-    private sealed class PassiveLifetime : Microsoft.Extensions.Hosting.IHostLifetime
-    {
-        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-    }
 }

@@ -65,6 +65,15 @@ internal sealed class FedsharpProcess : IDisposable
         }
     }
 
+    /// <summary>Sends SIGTERM, as a service manager or a container runtime stops a process.</summary>
+    public void Terminate()
+    {
+        if (kill(_process.Id, 15) != 0)
+        {
+            Assert.Fail($"kill({_process.Id}, SIGTERM) failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+        }
+    }
+
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
@@ -83,6 +92,9 @@ internal sealed class FedsharpProcess : IDisposable
         _process.Dispose();
         _line.Dispose();
     }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int signal);
 
     private void Add(string? line)
     {
