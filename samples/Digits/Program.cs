@@ -7,7 +7,7 @@ using Spectre.Console;
 
 // Federated 8x8 digits: 20 clients with Dirichlet(0.5) label skew train a small CNN.
 // Usage: dotnet run --project samples/Digits -c Release -- [--strategy fedavg|fedprox|fedadam|scaffold|all]
-//        [--rounds 50] [--encoding f32|f16|bf16|int8] [--seed 1] [--output results.json] [--plot digits.png] [--overhead]
+//        [--rounds 50] [--encoding f32|f16|bf16|int8|int4|nf4] [--seed 1] [--output results.json] [--plot digits.png] [--overhead]
 var options = new DigitsOptions();
 string strategies = "all";
 string plotPath = "digits-accuracy.png";
@@ -30,7 +30,9 @@ for (int i = 0; i < args.Length; i++)
                 "f16" => ElementEncoding.Float16,
                 "bf16" => ElementEncoding.BFloat16,
                 "int8" => ElementEncoding.Int8,
-                var other => throw new ArgumentException($"Unknown encoding '{other}' (f32, f16, bf16, int8)."),
+                "int4" => ElementEncoding.Int4,
+                "nf4" => ElementEncoding.NF4,
+                var other => throw new ArgumentException($"Unknown encoding '{other}' (f32, f16, bf16, int8, int4, nf4)."),
             };
             break;
         case "--output": outputPath = Next(); break;

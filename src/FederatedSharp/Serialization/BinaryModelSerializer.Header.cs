@@ -23,7 +23,7 @@ public sealed partial class BinaryModelSerializer
 
         if (!ElementCodec.IsKnown(preamble[6]))
         {
-            throw new ModelFormatException($"Unsupported element encoding {preamble[6]}; this reader supports 1 (float32), 2 (float16), 3 (bfloat16), 4 (int8).");
+            throw new ModelFormatException($"Unsupported element encoding {preamble[6]}; this reader supports {ElementCodec.Supported}.");
         }
 
         encoding = (ElementEncoding)preamble[6];

@@ -13,7 +13,8 @@ namespace FederatedSharp.Serialization;
 /// offset  size  field
 ///  0      4     magic "FSMP"
 ///  4      2     format version (1)
-///  6      1     element encoding (1 float32, 2 float16, 3 bfloat16, 4 int8 with a float32 scale per tensor)
+///  6      1     element encoding (1 float32, 2 float16, 3 bfloat16, 4 int8 with a float32 scale per tensor,
+///                5 int4 and 6 nf4 in blocks of 64 values, each block led by its float32 absolute maximum)
 ///  7      1     reserved (0)
 ///  8      4     tensor count T
 /// 12      4     tensor table length H in bytes
@@ -62,7 +63,12 @@ public sealed partial class BinaryModelSerializer : IModelSerializer
     }
 
     private static long DataLength(TensorLayout layout, ElementEncoding encoding) =>
-        ((long)ElementCodec.BytesPerValue(encoding) * layout.TotalLength) + ((long)ElementCodec.TensorHeaderBytes(encoding) * layout.Count);
+        layout.Tensors.Sum(t => ElementCodec.EncodedBytes(encoding, t.ElementCount)) + ((long)ElementCodec.TensorHeaderBytes(encoding) * layout.Count);
+
+    // Values per chunk: 1 MiB of float32, a whole number of quantization blocks.
+    private const int ChunkValues = ChunkBytes / 4;
+
+    private static int Bytes(ElementEncoding encoding, int count) => (int)ElementCodec.EncodedBytes(encoding, count);
 
     /// <inheritdoc />
     public void Serialize(ModelParameters parameters, IBufferWriter<byte> destination)
@@ -73,7 +79,6 @@ public sealed partial class BinaryModelSerializer : IModelSerializer
         byte[] header = BuildHeader(parameters.Layout, _options.Encoding);
         Write(destination, header, hasher);
         ElementEncoding encoding = _options.Encoding;
-        int bytesPerValue = ElementCodec.BytesPerValue(encoding);
         for (int t = 0; t < parameters.Layout.Count; t++)
         {
             ReadOnlySpan<float> values = parameters.GetTensor(t);
@@ -89,9 +94,9 @@ public sealed partial class BinaryModelSerializer : IModelSerializer
 
             while (!values.IsEmpty)
             {
-                int count = Math.Min(values.Length, ChunkBytes / 4);
-                Span<byte> target = destination.GetSpan(count * bytesPerValue)[..(count * bytesPerValue)];
-                ElementCodec.Encode(values[..count], target, encoding, scale);
+                int count = Math.Min(values.Length, ChunkValues);
+                Span<byte> target = destination.GetSpan(Bytes(encoding, count))[..Bytes(encoding, count)];
+                ElementCodec.Encode(values[..count], target, encoding, scale, parameters.Layout.Tensors[t].Name);
                 hasher.Append(target);
                 destination.Advance(target.Length);
                 values = values[count..];
@@ -147,7 +152,6 @@ public sealed partial class BinaryModelSerializer : IModelSerializer
         byte[] chunk = ArrayPool<byte>.Shared.Rent(ChunkBytes);
         try
         {
-            int bytesPerValue = ElementCodec.BytesPerValue(encoding);
             for (int t = 0; t < layout.Count; t++)
             {
                 float scale = 1;
@@ -162,12 +166,12 @@ public sealed partial class BinaryModelSerializer : IModelSerializer
                 Span<float> values = parameters.GetTensor(t);
                 while (!values.IsEmpty)
                 {
-                    int count = Math.Min(values.Length, ChunkBytes / 4);
-                    Span<byte> bytes = chunk.AsSpan(0, count * bytesPerValue);
+                    int count = Math.Min(values.Length, ChunkValues);
+                    Span<byte> bytes = chunk.AsSpan(0, Bytes(encoding, count));
                     reader.TryCopyTo(bytes);
                     reader.Advance(bytes.Length);
                     hasher.Append(bytes);
-                    ElementCodec.Decode(bytes, values[..count], encoding, scale);
+                    ElementCodec.Decode(bytes, values[..count], encoding, scale, layout.Tensors[t].Name);
                     values = values[count..];
                 }
             }
@@ -221,7 +225,6 @@ public sealed partial class BinaryModelSerializer : IModelSerializer
         byte[] header = BuildHeader(parameters.Layout, encoding);
         hasher.Append(header);
         await destination.WriteAsync(header, cancellationToken).ConfigureAwait(false);
-        int bytesPerValue = ElementCodec.BytesPerValue(encoding);
         byte[] chunk = ArrayPool<byte>.Shared.Rent(ChunkBytes);
         try
         {
@@ -240,10 +243,10 @@ public sealed partial class BinaryModelSerializer : IModelSerializer
 
                 while (offset < end)
                 {
-                    int count = Math.Min(end - offset, ChunkBytes / 4);
-                    ElementCodec.Encode(parameters.Values.Slice(offset, count), chunk, encoding, scale);
-                    hasher.Append(chunk.AsSpan(0, count * bytesPerValue));
-                    await destination.WriteAsync(chunk.AsMemory(0, count * bytesPerValue), cancellationToken).ConfigureAwait(false);
+                    int count = Math.Min(end - offset, ChunkValues);
+                    ElementCodec.Encode(parameters.Values.Slice(offset, count), chunk, encoding, scale, parameters.Layout.Tensors[t].Name);
+                    hasher.Append(chunk.AsSpan(0, Bytes(encoding, count)));
+                    await destination.WriteAsync(chunk.AsMemory(0, Bytes(encoding, count)), cancellationToken).ConfigureAwait(false);
                     offset += count;
                 }
             }
@@ -276,7 +279,6 @@ public sealed partial class BinaryModelSerializer : IModelSerializer
         await ReadExactlyAsync(source, table, "tensor table", cancellationToken).ConfigureAwait(false);
         hasher.Append(table);
         TensorLayout layout = ParseTable(table, tensorCount);
-        int bytesPerValue = ElementCodec.BytesPerValue(encoding);
         long implied = PreambleLength + table.Length + DataLength(layout, encoding) + 8;
         if (payloadLength is long announced && announced != implied)
         {
@@ -301,10 +303,10 @@ public sealed partial class BinaryModelSerializer : IModelSerializer
                 int end = offset + layout.Tensors[t].ElementCount;
                 while (offset < end)
                 {
-                    int count = Math.Min(end - offset, ChunkBytes / 4);
-                    await ReadExactlyAsync(source, chunk.AsMemory(0, count * bytesPerValue), "tensor data", cancellationToken).ConfigureAwait(false);
-                    hasher.Append(chunk.AsSpan(0, count * bytesPerValue));
-                    ElementCodec.Decode(chunk.AsSpan(0, count * bytesPerValue), parameters.Values.Slice(offset, count), encoding, scale);
+                    int count = Math.Min(end - offset, ChunkValues);
+                    await ReadExactlyAsync(source, chunk.AsMemory(0, Bytes(encoding, count)), "tensor data", cancellationToken).ConfigureAwait(false);
+                    hasher.Append(chunk.AsSpan(0, Bytes(encoding, count)));
+                    ElementCodec.Decode(chunk.AsSpan(0, Bytes(encoding, count)), parameters.Values.Slice(offset, count), encoding, scale, layout.Tensors[t].Name);
                     offset += count;
                 }
             }

@@ -7,23 +7,36 @@ namespace FederatedSharp.Serialization;
 /// <summary>Encoding and decoding of value chunks for each <see cref="ElementEncoding"/> (little-endian).</summary>
 internal static class ElementCodec
 {
+    public const string Supported = "1 (float32), 2 (float16), 3 (bfloat16), 4 (int8), 5 (int4), 6 (nf4)";
+
+    /// <summary>Bytes per value of the per-value encodings (the block encodings have none: use <see cref="EncodedBytes"/>).</summary>
     public static int BytesPerValue(ElementEncoding encoding) => encoding switch
     {
         ElementEncoding.Float32 => 4,
         ElementEncoding.Float16 or ElementEncoding.BFloat16 => 2,
         ElementEncoding.Int8 => 1,
-        _ => throw new ModelFormatException($"Unsupported element encoding {(byte)encoding}; supported: 1 (float32), 2 (float16), 3 (bfloat16), 4 (int8)."),
+        _ => throw new ModelFormatException($"Element encoding {(byte)encoding} has no fixed size per value; supported here: 1 (float32), 2 (float16), 3 (bfloat16), 4 (int8)."),
+    };
+
+    /// <summary>The bytes <paramref name="count"/> values of one tensor take (the block encodings include their block scales).</summary>
+    public static long EncodedBytes(ElementEncoding encoding, long count) => encoding switch
+    {
+        ElementEncoding.Float32 => 4 * count,
+        ElementEncoding.Float16 or ElementEncoding.BFloat16 => 2 * count,
+        ElementEncoding.Int8 => count,
+        ElementEncoding.Int4 or ElementEncoding.NF4 => BlockQuantization.EncodedBytes(count),
+        _ => throw new ModelFormatException($"Unsupported element encoding {(byte)encoding}; supported: {Supported}."),
     };
 
     /// <summary>Bytes of per-tensor header (the int8 scale).</summary>
     public static int TensorHeaderBytes(ElementEncoding encoding) => encoding == ElementEncoding.Int8 ? 4 : 0;
 
-    public static bool IsKnown(byte encoding) => encoding is >= 1 and <= 4;
+    public static bool IsKnown(byte encoding) => encoding is >= 1 and <= 6;
 
     /// <summary>The int8 scale of a tensor: max |x| / 127 (1 for an all-zero tensor).</summary>
     public static float Int8Scale(ReadOnlySpan<float> values, string tensor)
     {
-        if (!TensorPrimitives.IsFiniteAll(values))
+        if (!values.IsEmpty && !TensorPrimitives.IsFiniteAll(values))
         {
             throw new ArgumentException($"Tensor '{tensor}' holds NaN or infinity, which the int8 encoding cannot represent.");
         }
@@ -32,10 +45,14 @@ internal static class ElementCodec
         return max == 0 ? 1 : Math.Abs(max) / 127f;
     }
 
-    public static void Encode(ReadOnlySpan<float> values, Span<byte> destination, ElementEncoding encoding, float scale)
+    /// <summary>Encodes a chunk of one tensor (for the block encodings, a whole number of blocks unless it ends the tensor).</summary>
+    public static void Encode(ReadOnlySpan<float> values, Span<byte> destination, ElementEncoding encoding, float scale, string tensor = "")
     {
         switch (encoding)
         {
+            case ElementEncoding.Int4 or ElementEncoding.NF4:
+                BlockQuantization.Encode(values, destination, encoding, tensor);
+                break;
             case ElementEncoding.Float32:
                 MemoryMarshal.AsBytes(values).CopyTo(destination);
                 if (!BitConverter.IsLittleEndian)
@@ -70,10 +87,14 @@ internal static class ElementCodec
         }
     }
 
-    public static void Decode(ReadOnlySpan<byte> source, Span<float> values, ElementEncoding encoding, float scale)
+    /// <summary>Decodes a chunk of one tensor.</summary>
+    public static void Decode(ReadOnlySpan<byte> source, Span<float> values, ElementEncoding encoding, float scale, string tensor = "")
     {
         switch (encoding)
         {
+            case ElementEncoding.Int4 or ElementEncoding.NF4:
+                BlockQuantization.Decode(source, values, encoding, tensor);
+                break;
             case ElementEncoding.Float32:
                 source[..(values.Length * 4)].CopyTo(MemoryMarshal.AsBytes(values));
                 if (!BitConverter.IsLittleEndian)

@@ -105,7 +105,8 @@ public sealed class DashboardTests
         Assert.That(seen.Any(v => v is > 0 and < 15), Is.True, $"the counter was seen between 0 and 15, not only at the end: {string.Join(", ", seen)}");
         Assert.That(await page.Locator("#chart-loss circle.point").CountAsync(), Is.EqualTo(15), "one point per round on the loss plot");
         Assert.That(await page.Locator("#chart-binary_accuracy circle.point").CountAsync(), Is.EqualTo(15), "one point per round on the accuracy plot");
-        Assert.That(double.Parse((await page.TextContentAsync("#epsilon .card-value"))!, System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThan(0).And.LessThan(100), "the epsilon DP-SGD spent");
+        string epsilon = (await page.TextContentAsync("#epsilon .card-value"))!;
+        Assert.That(double.Parse(epsilon, System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThan(0).And.LessThan(100), "the epsilon DP-SGD spent");
         foreach (string site in Training)
         {
             Assert.That(await page.TextContentAsync($"#job-nodes tr[data-node={site}] td:nth-child(6)"), Is.EqualTo("15"), $"{site} contributed to every round");
@@ -118,6 +119,7 @@ public sealed class DashboardTests
         await DashboardBrowser.ScreenshotAsync(page, "dashboard-job.png");
         await page.GotoAsync("/dashboard");
         await page.WaitForSelectorAsync($"tr[data-job='{job}'] .badge.succeeded");
+        Assert.That(await page.TextContentAsync($"tr[data-job='{job}'] td.epsilon"), Is.EqualTo(epsilon), "the job's epsilon in the jobs table");
         await DashboardBrowser.ScreenshotAsync(page, "dashboard-overview.png");
         await page.Context.CloseAsync();
     }

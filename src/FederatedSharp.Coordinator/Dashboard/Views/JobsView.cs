@@ -11,13 +11,28 @@ internal static class JobsView
         """);
 
     public static Html Live(IReadOnlyList<JobSnapshot> jobs) => Widgets.Table(
-        ["Job", "Plan", "Status", "Progress", "Submitted by", "Submitted", "Reason"],
+        Headers,
         jobs.Select(Row), "No job has been submitted yet.", "jobs-table");
+
+    /// <summary>The columns of <see cref="Row"/>.</summary>
+    public static string[] Headers { get; } = ["Job", "Plan", "Status", "Progress", "ε spent", "Submitted by", "Submitted", "Reason"];
 
     public static Html Row(JobSnapshot s) => Html.Of($"""
         <tr data-job="{s.Job.Id}"><td><a href="/dashboard/jobs/{s.Job.Id}"><code>{s.Job.Id}</code></a></td><td>{s.Plan?.Name ?? "?"}</td><td>{Widgets.Badge(s.Job.Status)}</td>
-        <td>{Widgets.Progress(s.Job.Id, s.RoundsDone, s.TotalRounds)}</td><td>{s.Job.SubmittedBy}</td><td>{Widgets.Time(s.Job.SubmittedAt)}</td><td class="reason">{s.Job.StatusReason ?? ""}</td></tr>
+        <td>{Widgets.Progress(s.Job.Id, s.RoundsDone, s.TotalRounds)}</td><td class="num epsilon">{Epsilon(s)}</td><td>{s.Job.SubmittedBy}</td><td>{Widgets.Time(s.Job.SubmittedAt)}</td><td class="reason">{s.Job.StatusReason ?? ""}</td></tr>
         """);
+
+    // Central DP's epsilon, or DP-SGD's worst site's; "no DP" when the plan has none.
+    private static Html Epsilon(JobSnapshot s)
+    {
+        if (s.Plan is null || (s.Plan.Privacy.DpSgd is null && s.Plan.Privacy.CentralDp is null))
+        {
+            return Html.Raw("<span class=\"muted\">no DP</span>");
+        }
+
+        IReadOnlyDictionary<string, double> sites = s.SiteEpsilons();
+        return Widgets.Number(s.CentralEpsilon() ?? (sites.Count == 0 ? null : sites.Values.Max()));
+    }
 
     /// <summary>The newest jobs' snapshots.</summary>
     public static async Task<IReadOnlyList<JobSnapshot>> LoadAsync(CoordinatorStore store, int limit, CancellationToken cancellationToken)

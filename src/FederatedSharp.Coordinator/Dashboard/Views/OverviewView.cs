@@ -18,7 +18,7 @@ internal static class OverviewView
           {Widgets.Card("Jobs queued", Html.Text(jobs.Count(j => j.Job.Status == JobStatus.Queued).ToString(System.Globalization.CultureInfo.InvariantCulture)))}
         </div>
         <h2>Latest jobs</h2>
-        {Widgets.Table(["Job", "Plan", "Status", "Progress", "Submitted by", "Submitted", "Reason"], jobs.Take(8).Select(JobsView.Row), "No job has been submitted yet.")}
+        {Widgets.Table(JobsView.Headers, jobs.Take(8).Select(JobsView.Row), "No job has been submitted yet.")}
         <h2>Nodes</h2>
         {Widgets.Table(["Node", "Status", "Connected", "Last heartbeat"], nodes.Select(n => Html.Of($"""
             <tr data-node="{n.Node.Name}"><td>{n.Node.Name}</td><td>{Widgets.Badge(n.Node.Status)}</td><td>{(n.Connected ? Widgets.Badge("connected", "connected") : Widgets.Badge("offline", "offline"))}</td><td>{Widgets.Time(n.Node.LastSeen)}</td></tr>
