@@ -19,8 +19,11 @@ internal static class JobsView
 
     public static Html Row(JobSnapshot s) => Html.Of($"""
         <tr data-job="{s.Job.Id}"><td><a href="/dashboard/jobs/{s.Job.Id}"><code>{s.Job.Id}</code></a></td><td>{s.Plan?.Name ?? "?"}</td><td>{Widgets.Badge(s.Job.Status)}</td>
-        <td>{Widgets.Progress(s.Job.Id, s.RoundsDone, s.TotalRounds)}</td><td class="num epsilon">{Epsilon(s)}</td><td>{s.Job.SubmittedBy}</td><td>{Widgets.Time(s.Job.SubmittedAt)}</td><td class="reason">{s.Job.StatusReason ?? ""}</td></tr>
+        <td>{Widgets.Progress(s.Job.Id, s.RoundsDone, s.TotalRounds)}</td><td class="num epsilon">{Epsilon(s)}</td><td>{s.Job.SubmittedBy}</td><td>{Widgets.Time(s.Job.SubmittedAt)}</td><td class="reason" title="{s.Job.StatusReason ?? ""}">{Short(s.Job.StatusReason)}</td></tr>
         """);
+
+    // A long reason (every site's answer) in a few lines; the whole of it is on the job's page and in the tooltip.
+    private static string Short(string? reason) => reason is null ? "" : reason.Length <= 140 ? reason : reason[..137] + "…";
 
     // Central DP's epsilon, or DP-SGD's worst site's; "no DP" when the plan has none.
     private static Html Epsilon(JobSnapshot s)
