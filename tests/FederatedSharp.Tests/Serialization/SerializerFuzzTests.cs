@@ -18,6 +18,8 @@ public class SerializerFuzzTests
     {
         yield return new TestCaseData("binary-f32");
         yield return new TestCaseData("binary-int8");
+        yield return new TestCaseData("binary-int4");
+        yield return new TestCaseData("binary-nf4");
         yield return new TestCaseData("safetensors");
     }
 
@@ -25,6 +27,8 @@ public class SerializerFuzzTests
     {
         "binary-f32" => (new BinaryModelSerializer(), b => new BinaryModelSerializer(new BinaryModelSerializerOptions { MaxParameterCount = ParameterLimit }).Deserialize(b)),
         "binary-int8" => (new BinaryModelSerializer(new BinaryModelSerializerOptions { Encoding = ElementEncoding.Int8 }), b => new BinaryModelSerializer(new BinaryModelSerializerOptions { MaxParameterCount = ParameterLimit }).Deserialize(b)),
+        "binary-int4" => (new BinaryModelSerializer(new BinaryModelSerializerOptions { Encoding = ElementEncoding.Int4 }), b => new BinaryModelSerializer(new BinaryModelSerializerOptions { MaxParameterCount = ParameterLimit }).Deserialize(b)),
+        "binary-nf4" => (new BinaryModelSerializer(new BinaryModelSerializerOptions { Encoding = ElementEncoding.NF4 }), b => new BinaryModelSerializer(new BinaryModelSerializerOptions { MaxParameterCount = ParameterLimit }).Deserialize(b)),
         _ => (new SafetensorsSerializer(), b => new SafetensorsSerializer(new SafetensorsOptions { MaxParameterCount = ParameterLimit, MaxHeaderBytes = 1 << 16 }).Deserialize(b)),
     };
 
