@@ -116,7 +116,7 @@ internal static class DashboardAuthentication
         var store = context.HttpContext.RequestServices.GetRequiredService<CoordinatorStore>();
         var time = context.HttpContext.RequestServices.GetRequiredService<TimeProvider>();
         ApiTokenRecord? record = user is null ? null : await store.FindApiTokenAsync(user.TokenHash, context.HttpContext.RequestAborted).ConfigureAwait(false);
-        if (record is not { RevokedAt: null } || record.ExpiresAt <= time.GetUtcNow() || record.Principal != user!.Name || record.Role != user.Role)
+        if (!ApiTokens.IsValid(record, time.GetUtcNow()) || record.Principal != user!.Name || record.Role != user.Role)
         {
             context.RejectPrincipal();
             await context.HttpContext.SignOutAsync(Scheme).ConfigureAwait(false);

@@ -57,6 +57,16 @@ internal sealed record JobSnapshot(
         Rounds.Select(r => (r.Round, metric == "loss" ? r.Loss : Numbers(r.MetricsJson).GetValueOrDefault(metric)))
             .Where(p => p.Item2 is not null).Select(p => (p.Round, p.Item2!.Value)).ToArray();
 
+    /// <summary>Whether the job's plan uses differential privacy (DP-SGD at the sites or central DP).</summary>
+    public bool HasDp => Plan is not null && (Plan.Privacy.DpSgd is not null || Plan.Privacy.CentralDp is not null);
+
+    /// <summary>The job's epsilon so far: central DP's, else the worst site's under DP-SGD; null before any is reported.</summary>
+    public double? EpsilonSpent()
+    {
+        IReadOnlyDictionary<string, double> sites = SiteEpsilons();
+        return CentralEpsilon() ?? (sites.Count == 0 ? null : sites.Values.Max());
+    }
+
     /// <summary>The epsilon spent so far under central DP (the aggregator's accountant), or null.</summary>
     public double? CentralEpsilon() =>
         Rounds.Select(r => Numbers(r.AggregatorMetricsJson).GetValueOrDefault("dp_epsilon")).LastOrDefault(e => e is not null);

@@ -61,6 +61,13 @@ public static class ApiTokens
         }
 
         ApiTokenRecord? record = await store.FindApiTokenAsync(Hash(token), cancellationToken).ConfigureAwait(false);
-        return record is { RevokedAt: null } && record.ExpiresAt > now ? record : null;
+        return IsValid(record, now) ? record : null;
     }
+
+    /// <summary>Whether a token's record still authenticates: known, not revoked, not expired.</summary>
+    /// <param name="record">The record, or null for an unknown token.</param>
+    /// <param name="now">The time.</param>
+    /// <returns>Whether it is valid.</returns>
+    public static bool IsValid([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] ApiTokenRecord? record, DateTimeOffset now) =>
+        record is { RevokedAt: null } && record.ExpiresAt > now;
 }

@@ -55,12 +55,12 @@ internal static class JobView
 
     private static Html Privacy(JobSnapshot s)
     {
-        if (s.Plan is null || (s.Plan.Privacy.DpSgd is null && s.Plan.Privacy.CentralDp is null))
+        if (!s.HasDp)
         {
             return Html.Raw("<p class=\"muted\" id=\"privacy\">This plan uses no differential privacy: its epsilon is unbounded.</p>");
         }
 
-        if (s.Plan.Privacy.CentralDp is { } central)
+        if (s.Plan!.Privacy.CentralDp is { } central)
         {
             return Html.Of($"""
                 <div class="cards" id="privacy">
@@ -75,7 +75,7 @@ internal static class JobView
         IReadOnlyDictionary<string, double> sites = s.SiteEpsilons();
         return Html.Of($"""
             <div class="cards" id="privacy">
-              {Widgets.Card("ε spent (DP-SGD, worst site)", Widgets.Number(sites.Count == 0 ? null : sites.Values.Max()), "epsilon")}
+              {Widgets.Card("ε spent (DP-SGD, worst site)", Widgets.Number(s.EpsilonSpent()), "epsilon")}
               {Widgets.Card("δ", Widgets.Number(dp.Delta, "0.##E+0"))}
               {Widgets.Card("noise multiplier", Widgets.Number(dp.NoiseMultiplier, "G3"))}
             </div>

@@ -26,16 +26,7 @@ internal static class JobsView
     private static string Short(string? reason) => reason is null ? "" : reason.Length <= 140 ? reason : reason[..137] + "…";
 
     // Central DP's epsilon, or DP-SGD's worst site's; "no DP" when the plan has none.
-    private static Html Epsilon(JobSnapshot s)
-    {
-        if (s.Plan is null || (s.Plan.Privacy.DpSgd is null && s.Plan.Privacy.CentralDp is null))
-        {
-            return Html.Raw("<span class=\"muted\">no DP</span>");
-        }
-
-        IReadOnlyDictionary<string, double> sites = s.SiteEpsilons();
-        return Widgets.Number(s.CentralEpsilon() ?? (sites.Count == 0 ? null : sites.Values.Max()));
-    }
+    private static Html Epsilon(JobSnapshot s) => s.HasDp ? Widgets.Number(s.EpsilonSpent()) : Html.Raw("<span class=\"muted\">no DP</span>");
 
     /// <summary>The newest jobs' snapshots.</summary>
     public static async Task<IReadOnlyList<JobSnapshot>> LoadAsync(CoordinatorStore store, int limit, CancellationToken cancellationToken)
