@@ -90,10 +90,16 @@ public sealed class DashboardTests
             }
             """);
 
-        // Now the sites connect and the job runs while the page watches.
-        foreach (string site in LocalFederation.Sites)
+        // Now the sites connect and the job runs while the page watches. The coordinator's record of round 5 is held
+        // until the page shows it, so a slow page cannot miss every round between 0 and 15 however fast the rounds go.
+        using (RoundGate gate = RoundGate.Hold(_federation, job, round: 5))
         {
-            _federation.StartAgent(site);
+            foreach (string site in LocalFederation.Sites)
+            {
+                _federation.StartAgent(site);
+            }
+
+            await page.WaitForFunctionAsync("() => document.querySelector('#job-progress .rounds-done')?.textContent === '5'", null, new PageWaitForFunctionOptions { Timeout = 180_000 });
         }
 
         await page.WaitForFunctionAsync("() => document.querySelector('#job-progress .rounds-done')?.textContent === '15'", null, new PageWaitForFunctionOptions { Timeout = 180_000 });
