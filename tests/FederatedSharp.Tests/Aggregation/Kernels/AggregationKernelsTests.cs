@@ -3,7 +3,7 @@ using FederatedSharp.Tests.TestUtilities;
 
 namespace FederatedSharp.Tests.Aggregation.Kernels;
 
-// Category "Kernels" is run a second time by .ci/run with DOTNET_EnableAVX512F=0 and with DOTNET_EnableHWIntrinsic=0,
+// Category "Kernels" is run a second time by .ci/run with DOTNET_EnableAVX512=0 and with DOTNET_EnableHWIntrinsic=0,
 // so the 256-bit, 128-bit and scalar paths of TensorPrimitives are all checked on this machine.
 [Category("Kernels")]
 public class AggregationKernelsTests
