@@ -57,7 +57,14 @@ internal static class RobustKernels
             for (int block = chunk * blocks / chunks; block < (chunk + 1) * blocks / chunks; block++)
             {
                 int start = block * blockLength;
-                DistanceBlock(inputs, start, Math.Min(blockLength, length - start), sums);
+                if (DistanceTiles.IsSupported)
+                {
+                    DistanceTiles.AddBlock(inputs, start, Math.Min(blockLength, length - start), sums);
+                }
+                else
+                {
+                    DistanceBlock(inputs, start, Math.Min(blockLength, length - start), sums);
+                }
             }
         });
 

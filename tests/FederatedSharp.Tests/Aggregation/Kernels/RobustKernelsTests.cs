@@ -10,6 +10,8 @@ public class RobustKernelsTests
     [TestCase(2, 0)]
     [TestCase(2, 1)]
     [TestCase(3, 7)]
+    [TestCase(8, 15)]
+    [TestCase(9, 33)]
     [TestCase(11, 257)]
     [TestCase(25, 4099)]
     [TestCase(25, 100_003)]
