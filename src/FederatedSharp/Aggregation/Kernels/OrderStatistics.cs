@@ -18,7 +18,7 @@ namespace FederatedSharp.Aggregation.Kernels;
 /// statistic in the same order: the mean of the two middle values and the trimmed sum are computed in double, adding
 /// the values in ascending order. Inputs must be free of NaN (the server's validation rejects such updates).
 /// </remarks>
-internal static class OrderStatistics
+internal static partial class OrderStatistics
 {
     /// <summary>Coordinates per parallel block.</summary>
     private const int BlockCoordinates = 4096;
@@ -29,9 +29,6 @@ internal static class OrderStatistics
     /// direct streams faster than staging (6.2 ms against 8.5 ms for the median of 25 x 1M on a Zen 5 core pair).
     /// </summary>
     private const int DirectStreams = 32;
-
-    /// <summary>Up to this many inputs the wires are sorted in vector registers (<see cref="RegisterSort"/>).</summary>
-    private const int RegisterWires = 16;
 
     /// <summary>Below this many values in total the work stays on the calling thread.</summary>
     private const int ParallelValues = 1 << 16;
@@ -219,10 +216,11 @@ internal static class OrderStatistics
 
     /// <summary>
     /// Coordinates [start, end) a pass at a time. A pass holds the same neighbouring coordinates of every input: wire k
-    /// is input k's keys, contiguous. Up to <see cref="RegisterWires"/> inputs, the wires are one vector each, padded to
-    /// 16 and sorted in registers (<see cref="RegisterSort"/>). Beyond, they are two vectors each and the pruned network
-    /// runs over them in memory, each comparator a minimum and maximum of two vectors per wire, its index loads and
-    /// address arithmetic shared by both.
+    /// is input k's keys, contiguous. Up to <see cref="CompiledNetwork.MaxWires"/> inputs, the wires are one vector each
+    /// and the pruned network, compiled to straight-line code, sorts them in registers (<see cref="CompiledNetwork"/>).
+    /// Beyond, or where no code is compiled at run time, they are two vectors each and the network runs over them in
+    /// memory, each comparator a minimum and maximum of two vectors per wire, its index loads and address arithmetic
+    /// shared by both.
     /// </summary>
     private static void Block<TReducer, TVector, TOps>(float[][] sources, int[] offsets, SortingNetwork network, TReducer reducer, Span<float> destination, int start, int end)
         where TReducer : struct, IReducer
@@ -230,16 +228,14 @@ internal static class OrderStatistics
         where TOps : struct, IKeyVector<TVector>
     {
         int n = sources.Length;
-        // In registers the full 16-wire sort runs whatever the statistic needs; in memory only the pruned network, at two
-        // stores a comparator. Registers win once the pruned network has about half the full sort's comparators.
-        bool registers = n <= RegisterWires && 2 * network.Low.Length >= RegisterSort.SixteenComparators;
-        int lanes = registers ? TOps.Count : 2 * TOps.Count;
-        int wires = registers ? RegisterWires : n;
-        int bytes = (wires * lanes * sizeof(int)) + 64;
+        CompiledNetwork.SortKeys? compiled = CompiledNetwork.IsSupported && n <= CompiledNetwork.MaxWires
+            ? CompiledNetwork.For<TVector>(network, reducer.First, reducer.Last)
+            : null;
+        int lanes = compiled is null ? 2 * TOps.Count : TOps.Count;
+        int bytes = (n * lanes * sizeof(int)) + 64;
 
         // Cache-line aligned: a vector split over two lines cannot be forwarded from its store to the next comparator's load.
-        Span<int> keys = Aligned(bytes <= 32 * 1024 ? stackalloc byte[bytes] : GC.AllocateArray<byte>(bytes, pinned: true), wires * lanes);
-        keys[(n * lanes)..].Fill(int.MaxValue);
+        Span<int> keys = Aligned(bytes <= 32 * 1024 ? stackalloc byte[bytes] : GC.AllocateArray<byte>(bytes, pinned: true), n * lanes);
         int p = start;
         for (; p + lanes <= end; p += lanes)
         {
@@ -248,7 +244,7 @@ internal static class OrderStatistics
                 ToKeys(sources[k].AsSpan(offsets[k] + p, lanes), keys.Slice(k * lanes, lanes));
             }
 
-            Finish<TReducer, TVector, TOps>(keys, lanes, registers, network, reducer, destination.Slice(p, lanes));
+            Finish<TReducer, TVector, TOps>(keys, lanes, compiled, network, reducer, destination.Slice(p, lanes));
         }
 
         if (p < end)
@@ -263,21 +259,21 @@ internal static class OrderStatistics
                 ToKeys(tail, keys.Slice(k * lanes, lanes));
             }
 
-            Finish<TReducer, TVector, TOps>(keys, lanes, registers, network, reducer, tail);
+            Finish<TReducer, TVector, TOps>(keys, lanes, compiled, network, reducer, tail);
             tail[..count].CopyTo(destination.Slice(p, count));
         }
     }
 
     /// <summary>Sorts the wires, turns the needed ranks back into floats and reduces them into <paramref name="output"/>, <paramref name="lanes"/> values.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Finish<TReducer, TVector, TOps>(Span<int> keys, int lanes, bool registers, SortingNetwork network, TReducer reducer, Span<float> output)
+    private static void Finish<TReducer, TVector, TOps>(Span<int> keys, int lanes, CompiledNetwork.SortKeys? compiled, SortingNetwork network, TReducer reducer, Span<float> output)
         where TReducer : struct, IReducer
         where TVector : struct
         where TOps : struct, IKeyVector<TVector>
     {
-        if (registers)
+        if (compiled is not null)
         {
-            RegisterSort.Sixteen<TVector, TOps>(ref MemoryMarshal.GetReference(keys));
+            compiled(ref MemoryMarshal.GetReference(keys));
         }
         else
         {
@@ -286,6 +282,18 @@ internal static class OrderStatistics
 
         Span<int> needed = keys[(reducer.First * lanes)..((reducer.Last + 1) * lanes)];
         FromKeys(needed, MemoryMarshal.Cast<int, float>(needed));
+        if (Vector512.IsHardwareAccelerated && reducer.Has512)
+        {
+            ReadOnlySpan<Vector512<float>> wide = MemoryMarshal.Cast<int, Vector512<float>>(keys);
+            int pieces = lanes / Vector512<float>.Count;
+            for (int q = 0; q < pieces; q++)
+            {
+                reducer.Reduce512(wide[q..], pieces).StoreUnsafe(ref MemoryMarshal.GetReference(output), (nuint)(q * Vector512<float>.Count));
+            }
+
+            return;
+        }
+
         ReadOnlySpan<Vector<float>> wires = MemoryMarshal.Cast<int, Vector<float>>(keys);
         ref float destination = ref MemoryMarshal.GetReference(output);
         int stride = lanes / Vector<float>.Count;
@@ -335,7 +343,17 @@ internal static class OrderStatistics
     {
         ref float source = ref MemoryMarshal.GetReference(values);
         ref int target = ref MemoryMarshal.GetReference(keys);
-        for (int i = 0; i < keys.Length; i += Vector<int>.Count)
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i <= keys.Length - Vector512<int>.Count; i += Vector512<int>.Count)
+            {
+                Vector512<int> bits = Vector512.LoadUnsafe(ref source, (nuint)i).AsInt32();
+                (bits ^ (Vector512.ShiftRightArithmetic(bits, 31) & Vector512.Create(int.MaxValue))).StoreUnsafe(ref target, (nuint)i);
+            }
+        }
+
+        for (; i < keys.Length; i += Vector<int>.Count)
         {
             Flip(Vector.AsVectorInt32(Vector.LoadUnsafe(ref source, (nuint)i))).StoreUnsafe(ref target, (nuint)i);
         }
@@ -346,7 +364,17 @@ internal static class OrderStatistics
     {
         ref int source = ref MemoryMarshal.GetReference(keys);
         ref float target = ref MemoryMarshal.GetReference(values);
-        for (int i = 0; i < keys.Length; i += Vector<int>.Count)
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i <= keys.Length - Vector512<int>.Count; i += Vector512<int>.Count)
+            {
+                Vector512<int> bits = Vector512.LoadUnsafe(ref source, (nuint)i);
+                (bits ^ (Vector512.ShiftRightArithmetic(bits, 31) & Vector512.Create(int.MaxValue))).AsSingle().StoreUnsafe(ref target, (nuint)i);
+            }
+        }
+
+        for (; i < keys.Length; i += Vector<int>.Count)
         {
             Vector.AsVectorSingle(Flip(Vector.LoadUnsafe(ref source, (nuint)i))).StoreUnsafe(ref target, (nuint)i);
         }
@@ -354,96 +382,4 @@ internal static class OrderStatistics
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector<int> Flip(Vector<int> bits) => bits ^ (Vector.ShiftRightArithmetic(bits, 31) & new Vector<int>(int.MaxValue));
-
-    /// <summary>(a + b) / 2 per lane, in double, rounded once to float.</summary>
-    private static Vector<float> MeanOfTwo(Vector<float> a, Vector<float> b)
-    {
-        Vector.Widen(a, out Vector<double> aLow, out Vector<double> aHigh);
-        Vector.Widen(b, out Vector<double> bLow, out Vector<double> bHigh);
-        return Vector.Narrow((aLow + bLow) / 2, (aHigh + bHigh) / 2);
-    }
-
-    /// <summary>The median of <paramref name="n"/> sorted wires, rank r at <c>sorted[r * stride]</c>.</summary>
-    private static Vector<float> MedianOf(ReadOnlySpan<Vector<float>> sorted, int n, int stride) =>
-        n % 2 == 1 ? sorted[n / 2 * stride] : MeanOfTwo(sorted[((n / 2) - 1) * stride], sorted[n / 2 * stride]);
-
-    private interface IReducer
-    {
-        int First { get; }
-
-        int Last { get; }
-
-        /// <summary>The statistic of one vector of lanes; the value of rank r is <c>sorted[r * stride]</c>.</summary>
-        Vector<float> Reduce(ReadOnlySpan<Vector<float>> sorted, int stride);
-    }
-
-    private readonly struct MedianReducer(int n) : IReducer
-    {
-        public int First => (n - 1) / 2;
-
-        public int Last => n / 2;
-
-        public Vector<float> Reduce(ReadOnlySpan<Vector<float>> sorted, int stride) => MedianOf(sorted, n, stride);
-    }
-
-    private readonly struct TrimmedReducer(int n, int cut) : IReducer
-    {
-        public int First => cut;
-
-        public int Last => n - cut - 1;
-
-        public Vector<float> Reduce(ReadOnlySpan<Vector<float>> sorted, int stride)
-        {
-            Vector<double> low = Vector<double>.Zero;
-            Vector<double> high = Vector<double>.Zero;
-            for (int r = cut; r < n - cut; r++)
-            {
-                Vector.Widen(sorted[r * stride], out Vector<double> l, out Vector<double> h);
-                low += l;
-                high += h;
-            }
-
-            var count = new Vector<double>(n - (2 * cut));
-            return Vector.Narrow(low / count, high / count);
-        }
-    }
-
-    private readonly struct ClosestToMedianReducer(int n, int beta) : IReducer
-    {
-        public int First => 0;
-
-        public int Last => n - 1;
-
-        public Vector<float> Reduce(ReadOnlySpan<Vector<float>> sorted, int stride)
-        {
-            Vector<float> median = MedianOf(sorted, n, stride);
-
-            // The window of beta ranks starts at 0 and slides up while the value entering is strictly closer to the
-            // median than the one leaving; distances fall then rise along the ranks, so once it stops it stays.
-            Vector<int> windowStart = Vector<int>.Zero;
-            Vector<int> sliding = Vector<int>.AllBitsSet;
-            for (int r = 0; r + beta < n; r++)
-            {
-                sliding &= Vector.LessThan(Vector.Abs(sorted[(r + beta) * stride] - median), Vector.Abs(sorted[r * stride] - median));
-                windowStart -= sliding;
-            }
-
-            Vector<int> windowEnd = windowStart + new Vector<int>(beta);
-            Vector<double> low = Vector<double>.Zero;
-            Vector<double> high = Vector<double>.Zero;
-            for (int r = 0; r < n; r++)
-            {
-                var rank = new Vector<int>(r);
-                Vector<int> inside = Vector.GreaterThanOrEqual(rank, windowStart) & Vector.LessThan(rank, windowEnd);
-
-                // Adding +0 for a value outside the window changes no sum: the sum starts at +0 and so is never -0.
-                Vector.Widen(Vector.ConditionalSelect(inside, sorted[r * stride], Vector<float>.Zero), out Vector<double> l, out Vector<double> h);
-                low += l;
-                high += h;
-            }
-
-            var count = new Vector<double>(beta);
-            return Vector.Narrow(low / count, high / count);
-        }
-    }
 }
