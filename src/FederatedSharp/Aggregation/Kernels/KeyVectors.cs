@@ -19,6 +19,12 @@ internal interface IKeyVector<TVector>
     /// <summary>Loads a vector at <paramref name="source"/> + <paramref name="index"/> elements.</summary>
     static abstract TVector Load(ref int source, nuint index);
 
+    /// <summary>
+    /// Loads the floats at <paramref name="source"/> + <paramref name="index"/> as IEEE 754 total-order keys (the
+    /// magnitude bits of negative values flipped), so a signed integer minimum or maximum compares as the total order does.
+    /// </summary>
+    static abstract TVector LoadKeys(ref float source, nuint index);
+
     /// <summary>Stores a vector at <paramref name="destination"/> + <paramref name="index"/> elements.</summary>
     static abstract void Store(TVector value, ref int destination, nuint index);
 
@@ -38,6 +44,13 @@ internal readonly struct Keys512 : IKeyVector<Vector512<int>>
     public static Vector512<int> Load(ref int source, nuint index) => Vector512.LoadUnsafe(ref source, index);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> LoadKeys(ref float source, nuint index)
+    {
+        Vector512<int> bits = Vector512.LoadUnsafe(ref source, index).AsInt32();
+        return bits ^ (Vector512.ShiftRightArithmetic(bits, 31) & Vector512.Create(int.MaxValue));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(Vector512<int> value, ref int destination, nuint index) => value.StoreUnsafe(ref destination, index);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -54,6 +67,13 @@ internal readonly struct KeysVector : IKeyVector<Vector<int>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<int> Load(ref int source, nuint index) => Vector.LoadUnsafe(ref source, index);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<int> LoadKeys(ref float source, nuint index)
+    {
+        Vector<int> bits = Vector.AsVectorInt32(Vector.LoadUnsafe(ref source, index));
+        return bits ^ (Vector.ShiftRightArithmetic(bits, 31) & new Vector<int>(int.MaxValue));
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(Vector<int> value, ref int destination, nuint index) => value.StoreUnsafe(ref destination, index);

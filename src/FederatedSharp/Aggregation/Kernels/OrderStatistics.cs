@@ -237,11 +237,17 @@ internal static partial class OrderStatistics
         // Cache-line aligned: a vector split over two lines cannot be forwarded from its store to the next comparator's load.
         Span<int> keys = Aligned(bytes <= 32 * 1024 ? stackalloc byte[bytes] : GC.AllocateArray<byte>(bytes, pinned: true), n * lanes);
         int p = start;
+        ref int wires = ref MemoryMarshal.GetReference(keys);
         for (; p + lanes <= end; p += lanes)
         {
+            // Validated: every input holds at least destination.Length values past its offset, and p + lanes <= end.
             for (int k = 0; k < n; k++)
             {
-                ToKeys(sources[k].AsSpan(offsets[k] + p, lanes), keys.Slice(k * lanes, lanes));
+                ref float source = ref MemoryMarshal.GetArrayDataReference(sources[k]);
+                for (int q = 0; q < lanes; q += TOps.Count)
+                {
+                    TOps.Store(TOps.LoadKeys(ref source, (nuint)(offsets[k] + p + q)), ref wires, (nuint)((k * lanes) + q));
+                }
             }
 
             Finish<TReducer, TVector, TOps>(keys, lanes, compiled, network, reducer, destination.Slice(p, lanes));
