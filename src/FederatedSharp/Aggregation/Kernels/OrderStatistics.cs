@@ -262,7 +262,7 @@ internal static partial class OrderStatistics
             {
                 tail.Clear();
                 sources[k].AsSpan(offsets[k] + p, count).CopyTo(tail);
-                ToKeys(tail, keys.Slice(k * lanes, lanes));
+                FlipKeys(MemoryMarshal.Cast<float, int>(tail), keys.Slice(k * lanes, lanes));
             }
 
             Finish<TReducer, TVector, TOps>(keys, lanes, compiled, network, reducer, tail);
@@ -287,7 +287,7 @@ internal static partial class OrderStatistics
         }
 
         Span<int> needed = keys[(reducer.First * lanes)..((reducer.Last + 1) * lanes)];
-        FromKeys(needed, MemoryMarshal.Cast<int, float>(needed));
+        FlipKeys(needed, needed);
         if (Vector512.IsHardwareAccelerated && reducer.Has512)
         {
             ReadOnlySpan<Vector512<float>> wide = MemoryMarshal.Cast<int, Vector512<float>>(keys);
@@ -341,48 +341,27 @@ internal static partial class OrderStatistics
     }
 
     /// <summary>
-    /// The floats' IEEE 754 total-order keys as signed integers (the magnitude bits of negative values flipped), so one
-    /// integer minimum or maximum instruction compares as the total order does, -0 below +0. Lengths are whole vectors.
+    /// Between floats' bits and their IEEE 754 total-order keys as signed integers: the magnitude bits of negative values
+    /// flipped, so one integer minimum or maximum instruction compares as the total order does, -0 below +0. The mapping
+    /// is its own inverse, so the same pass turns keys back into floats. In place allowed; lengths are whole vectors.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ToKeys(ReadOnlySpan<float> values, Span<int> keys)
+    private static void FlipKeys(ReadOnlySpan<int> source, Span<int> destination)
     {
-        ref float source = ref MemoryMarshal.GetReference(values);
-        ref int target = ref MemoryMarshal.GetReference(keys);
+        ref int from = ref MemoryMarshal.GetReference(source);
+        ref int to = ref MemoryMarshal.GetReference(destination);
         int i = 0;
         if (Vector512.IsHardwareAccelerated)
         {
-            for (; i <= keys.Length - Vector512<int>.Count; i += Vector512<int>.Count)
+            for (; i <= source.Length - Vector512<int>.Count; i += Vector512<int>.Count)
             {
-                Vector512<int> bits = Vector512.LoadUnsafe(ref source, (nuint)i).AsInt32();
-                (bits ^ (Vector512.ShiftRightArithmetic(bits, 31) & Vector512.Create(int.MaxValue))).StoreUnsafe(ref target, (nuint)i);
+                Vector512<int> bits = Vector512.LoadUnsafe(ref from, (nuint)i);
+                (bits ^ (Vector512.ShiftRightArithmetic(bits, 31) & Vector512.Create(int.MaxValue))).StoreUnsafe(ref to, (nuint)i);
             }
         }
 
-        for (; i < keys.Length; i += Vector<int>.Count)
+        for (; i < source.Length; i += Vector<int>.Count)
         {
-            Flip(Vector.AsVectorInt32(Vector.LoadUnsafe(ref source, (nuint)i))).StoreUnsafe(ref target, (nuint)i);
-        }
-    }
-
-    /// <summary>Turns keys back into floats (the mapping is its own inverse); in place allowed. Lengths are whole vectors.</summary>
-    private static void FromKeys(ReadOnlySpan<int> keys, Span<float> values)
-    {
-        ref int source = ref MemoryMarshal.GetReference(keys);
-        ref float target = ref MemoryMarshal.GetReference(values);
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            for (; i <= keys.Length - Vector512<int>.Count; i += Vector512<int>.Count)
-            {
-                Vector512<int> bits = Vector512.LoadUnsafe(ref source, (nuint)i);
-                (bits ^ (Vector512.ShiftRightArithmetic(bits, 31) & Vector512.Create(int.MaxValue))).AsSingle().StoreUnsafe(ref target, (nuint)i);
-            }
-        }
-
-        for (; i < keys.Length; i += Vector<int>.Count)
-        {
-            Vector.AsVectorSingle(Flip(Vector.LoadUnsafe(ref source, (nuint)i))).StoreUnsafe(ref target, (nuint)i);
+            Flip(Vector.LoadUnsafe(ref from, (nuint)i)).StoreUnsafe(ref to, (nuint)i);
         }
     }
 
