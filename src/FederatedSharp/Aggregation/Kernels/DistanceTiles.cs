@@ -27,15 +27,11 @@ internal static class DistanceTiles
     {
         int n = inputs.Count;
         int groups = n / 4;
-        Span<int> rows = stackalloc int[4];
-        Span<int> columns = stackalloc int[4];
         for (int gi = 0; gi < groups; gi++)
         {
-            Members(gi, rows);
             for (int gj = gi + 1; gj < groups; gj++)
             {
-                Members(gj, columns);
-                Tile(inputs, rows, columns, start, count, sums);
+                Tile(inputs, 4 * gi, 4 * gj, start, count, sums);
             }
         }
 
@@ -74,20 +70,12 @@ internal static class DistanceTiles
 
     private static ReadOnlySpan<float> Slice(ReadOnlyMemory<float> input, int start, int count) => input.Span.Slice(start, count);
 
-    private static void Members(int group, Span<int> members)
-    {
-        for (int r = 0; r < 4; r++)
-        {
-            members[r] = (4 * group) + r;
-        }
-    }
-
-    /// <summary>Adds the 16 pairs of four rows with four later columns.</summary>
+    /// <summary>Adds the 16 pairs of rows i0..i0+3 with columns j0..j0+3 (j0 &gt;= i0 + 4).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile(IReadOnlyList<ReadOnlyMemory<float>> inputs, ReadOnlySpan<int> rows, ReadOnlySpan<int> columns, int start, int count, Span<double> sums)
+    private static void Tile(IReadOnlyList<ReadOnlyMemory<float>> inputs, int i0, int j0, int start, int count, Span<double> sums)
     {
-        ref float a0 = ref Start(inputs[rows[0]], start, count), a1 = ref Start(inputs[rows[1]], start, count), a2 = ref Start(inputs[rows[2]], start, count), a3 = ref Start(inputs[rows[3]], start, count);
-        ref float b0 = ref Start(inputs[columns[0]], start, count), b1 = ref Start(inputs[columns[1]], start, count), b2 = ref Start(inputs[columns[2]], start, count), b3 = ref Start(inputs[columns[3]], start, count);
+        ref float a0 = ref Start(inputs[i0], start, count), a1 = ref Start(inputs[i0 + 1], start, count), a2 = ref Start(inputs[i0 + 2], start, count), a3 = ref Start(inputs[i0 + 3], start, count);
+        ref float b0 = ref Start(inputs[j0], start, count), b1 = ref Start(inputs[j0 + 1], start, count), b2 = ref Start(inputs[j0 + 2], start, count), b3 = ref Start(inputs[j0 + 3], start, count);
         Vector512<float> s00 = default, s01 = default, s02 = default, s03 = default, s10 = default, s11 = default, s12 = default, s13 = default;
         Vector512<float> s20 = default, s21 = default, s22 = default, s23 = default, s30 = default, s31 = default, s32 = default, s33 = default;
         int k = 0;
@@ -127,10 +115,10 @@ internal static class DistanceTiles
         int n = inputs.Count;
         for (int r = 0; r < 4; r++)
         {
-            ReadOnlySpan<float> a = inputs[rows[r]].Span.Slice(start, count);
+            ReadOnlySpan<float> a = inputs[i0 + r].Span.Slice(start, count);
             for (int c = 0; c < 4; c++)
             {
-                ReadOnlySpan<float> b = inputs[columns[c]].Span.Slice(start, count);
+                ReadOnlySpan<float> b = inputs[j0 + c].Span.Slice(start, count);
                 double total = tile[(4 * r) + c];
                 for (int t = k; t < count; t++)
                 {
@@ -138,7 +126,7 @@ internal static class DistanceTiles
                     total += d * d;
                 }
 
-                sums[PairIndex(n, rows[r], columns[c])] += total;
+                sums[PairIndex(n, i0 + r, j0 + c)] += total;
             }
         }
     }

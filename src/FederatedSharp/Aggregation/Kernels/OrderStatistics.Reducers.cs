@@ -26,14 +26,15 @@ internal static partial class OrderStatistics
     private static Vector<float> MedianOf(ReadOnlySpan<Vector<float>> sorted, int n, int stride) =>
         n % 2 == 1 ? sorted[n / 2 * stride] : MeanOfTwo(sorted[((n / 2) - 1) * stride], sorted[n / 2 * stride]);
 
+    /// <summary>The median of <paramref name="n"/> sorted wires, rank r at <c>sorted[r * stride]</c>.</summary>
+    private static Vector512<float> MedianOf(ReadOnlySpan<Vector512<float>> sorted, int n, int stride) =>
+        n % 2 == 1 ? sorted[n / 2 * stride] : MeanOfTwo(sorted[((n / 2) - 1) * stride], sorted[n / 2 * stride]);
+
     private interface IReducer
     {
         int First { get; }
 
         int Last { get; }
-
-        /// <summary>Whether <see cref="Reduce512"/> is implemented.</summary>
-        bool Has512 { get; }
 
         /// <summary>The statistic of one vector of lanes; the value of rank r is <c>sorted[r * stride]</c>.</summary>
         Vector<float> Reduce(ReadOnlySpan<Vector<float>> sorted, int stride);
@@ -48,12 +49,9 @@ internal static partial class OrderStatistics
 
         public int Last => n / 2;
 
-        public bool Has512 => true;
-
         public Vector<float> Reduce(ReadOnlySpan<Vector<float>> sorted, int stride) => MedianOf(sorted, n, stride);
 
-        public Vector512<float> Reduce512(ReadOnlySpan<Vector512<float>> sorted, int stride) =>
-            n % 2 == 1 ? sorted[n / 2 * stride] : MeanOfTwo(sorted[((n / 2) - 1) * stride], sorted[n / 2 * stride]);
+        public Vector512<float> Reduce512(ReadOnlySpan<Vector512<float>> sorted, int stride) => MedianOf(sorted, n, stride);
     }
 
     private readonly struct TrimmedReducer(int n, int cut) : IReducer
@@ -77,8 +75,6 @@ internal static partial class OrderStatistics
             return Vector.Narrow(low / count, high / count);
         }
 
-        public bool Has512 => true;
-
         public Vector512<float> Reduce512(ReadOnlySpan<Vector512<float>> sorted, int stride)
         {
             Vector512<double> low = Vector512<double>.Zero;
@@ -97,11 +93,9 @@ internal static partial class OrderStatistics
 
     private readonly struct ClosestToMedianReducer(int n, int beta) : IReducer
     {
-        public bool Has512 => true;
-
         public Vector512<float> Reduce512(ReadOnlySpan<Vector512<float>> sorted, int stride)
         {
-            Vector512<float> median = n % 2 == 1 ? sorted[n / 2 * stride] : MeanOfTwo(sorted[((n / 2) - 1) * stride], sorted[n / 2 * stride]);
+            Vector512<float> median = MedianOf(sorted, n, stride);
             Vector512<int> windowStart = Vector512<int>.Zero;
             Vector512<int> sliding = Vector512<int>.AllBitsSet;
             for (int r = 0; r + beta < n; r++)

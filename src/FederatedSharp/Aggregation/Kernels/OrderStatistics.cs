@@ -262,7 +262,7 @@ internal static partial class OrderStatistics
             {
                 tail.Clear();
                 sources[k].AsSpan(offsets[k] + p, count).CopyTo(tail);
-                FlipKeys(MemoryMarshal.Cast<float, int>(tail), keys.Slice(k * lanes, lanes));
+                FlipKeys<TVector, TOps>(MemoryMarshal.Cast<float, int>(tail), keys.Slice(k * lanes, lanes));
             }
 
             Finish<TReducer, TVector, TOps>(keys, lanes, compiled, network, reducer, tail);
@@ -287,8 +287,8 @@ internal static partial class OrderStatistics
         }
 
         Span<int> needed = keys[(reducer.First * lanes)..((reducer.Last + 1) * lanes)];
-        FlipKeys(needed, needed);
-        if (Vector512.IsHardwareAccelerated && reducer.Has512)
+        FlipKeys<TVector, TOps>(needed, needed);
+        if (Vector512.IsHardwareAccelerated)
         {
             ReadOnlySpan<Vector512<float>> wide = MemoryMarshal.Cast<int, Vector512<float>>(keys);
             int pieces = lanes / Vector512<float>.Count;
@@ -341,30 +341,18 @@ internal static partial class OrderStatistics
     }
 
     /// <summary>
-    /// Between floats' bits and their IEEE 754 total-order keys as signed integers: the magnitude bits of negative values
-    /// flipped, so one integer minimum or maximum instruction compares as the total order does, -0 below +0. The mapping
+    /// Between floats' bits and their IEEE 754 total-order keys (<see cref="IKeyVector{TVector}.LoadKeys"/>): the mapping
     /// is its own inverse, so the same pass turns keys back into floats. In place allowed; lengths are whole vectors.
     /// </summary>
-    private static void FlipKeys(ReadOnlySpan<int> source, Span<int> destination)
+    private static void FlipKeys<TVector, TOps>(ReadOnlySpan<int> source, Span<int> destination)
+        where TVector : struct
+        where TOps : struct, IKeyVector<TVector>
     {
-        ref int from = ref MemoryMarshal.GetReference(source);
+        ref float from = ref Unsafe.As<int, float>(ref MemoryMarshal.GetReference(source));
         ref int to = ref MemoryMarshal.GetReference(destination);
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated)
+        for (int i = 0; i < source.Length; i += TOps.Count)
         {
-            for (; i <= source.Length - Vector512<int>.Count; i += Vector512<int>.Count)
-            {
-                Vector512<int> bits = Vector512.LoadUnsafe(ref from, (nuint)i);
-                (bits ^ (Vector512.ShiftRightArithmetic(bits, 31) & Vector512.Create(int.MaxValue))).StoreUnsafe(ref to, (nuint)i);
-            }
-        }
-
-        for (; i < source.Length; i += Vector<int>.Count)
-        {
-            Flip(Vector.LoadUnsafe(ref from, (nuint)i)).StoreUnsafe(ref to, (nuint)i);
+            TOps.Store(TOps.LoadKeys(ref from, (nuint)i), ref to, (nuint)i);
         }
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector<int> Flip(Vector<int> bits) => bits ^ (Vector.ShiftRightArithmetic(bits, 31) & new Vector<int>(int.MaxValue));
 }
