@@ -1,11 +1,14 @@
-// Throughput of a federated round over gRPC on loopback: the server sends a model to K clients and receives K updates.
-// Measured next to a raw loopback TCP copy of the same bytes in the same run (this machine is shared and noisy, so
-// only the ratio means something). Usage: dotnet run -c Release --project benchmarks/GrpcThroughput -- [--params N]
-// [--clients K] [--repeats R] [--tls-only|--plain-only]
+// Throughput of a federated round over the gRPC transport on loopback: the server sends a model to K clients and
+// receives K updates, with the bytes on the data channel (the default) and on gRPC streams. Measured next to raw
+// loopback TCP and TLS copies of the same bytes in the same run (this machine is shared and noisy, so only the ratios
+// mean something). Usage: dotnet run -c Release --project benchmarks/GrpcThroughput -- [--params N] [--clients K]
+// [--repeats R] [--tls-only|--plain-only] [--no-grpc-streams]
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using FederatedSharp.Clients;
 using FederatedSharp.Grpc.Client;
 using FederatedSharp.Grpc.Hosting;
@@ -15,7 +18,7 @@ using FederatedSharp.Parameters;
 int parameters = 100_000_000;
 int clients = 4;
 int repeats = 3;
-bool tls = true, plain = true, downloadOnly = false;
+bool tls = true, plain = true, downloadOnly = false, grpcStreams = true;
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -26,6 +29,7 @@ for (int i = 0; i < args.Length; i++)
         case "--tls-only": plain = false; break;
         case "--plain-only": tls = false; break;
         case "--download-only": downloadOnly = true; break;
+        case "--no-grpc-streams": grpcStreams = false; break;
         default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
     }
 }
@@ -39,33 +43,50 @@ Console.WriteLine($"model: {parameters:N0} parameters, {modelBytes / 1e6:0.0} MB
 
 using FederationCertificateAuthority ca = FederationCertificateAuthority.Create("bench CA");
 using var serverCert = ca.IssueServerCertificate();
-var results = new List<(string Name, double Median)>();
 
-double raw = Median(await RepeatAsync(repeats, () => RawLoopbackRoundAsync(modelBytes, clients)));
-results.Add(("raw loopback TCP", raw));
-if (plain)
+var results = new List<(string Name, int Clients, double GBps, double Baseline, string BaselineName)>();
+foreach (int k in clients == 1 ? [1] : new[] { clients, 1 })
 {
-    results.Add(("gRPC, HTTP/2 without TLS", Median(await GrpcRoundsAsync(useTls: false))));
-}
+    Console.WriteLine($"{k} client(s):");
+    if (plain)
+    {
+        double raw = Median(await RepeatAsync(repeats, "raw TCP", () => RawLoopbackRoundAsync(modelBytes, k, null, null)));
+        results.Add(("raw loopback TCP", k, raw, raw, "raw TCP"));
+        results.Add(("data channel, plain TCP (h2c control)", k, Median(await GrpcRoundsAsync(false, true, k)), raw, "raw TCP"));
+        if (grpcStreams)
+        {
+            results.Add(("gRPC streams, HTTP/2 without TLS", k, Median(await GrpcRoundsAsync(false, false, k)), raw, "raw TCP"));
+        }
+    }
 
-if (tls)
-{
-    results.Add(("gRPC, mutual TLS", Median(await GrpcRoundsAsync(useTls: true))));
+    if (tls)
+    {
+        using var clientCert = ca.IssueClientCertificate("raw");
+        double raw = Median(await RepeatAsync(repeats, "raw TLS", () => RawLoopbackRoundAsync(modelBytes, k, serverCert, clientCert)));
+        results.Add(("raw loopback TLS (SslStream, client certificate)", k, raw, raw, "raw TLS"));
+        results.Add(("data channel, mutual TLS", k, Median(await GrpcRoundsAsync(true, true, k)), raw, "raw TLS"));
+        if (grpcStreams)
+        {
+            results.Add(("gRPC streams, mutual TLS", k, Median(await GrpcRoundsAsync(true, false, k)), raw, "raw TLS"));
+        }
+    }
 }
 
 Console.WriteLine();
-Console.WriteLine("| transport | GB/s (median of " + repeats + ") | % of raw loopback |");
-Console.WriteLine("|---|---:|---:|");
-foreach ((string name, double gbps) in results)
+Console.WriteLine($"| transport | clients | GB/s (median of {repeats}) | % of the raw copy of the same kind |");
+Console.WriteLine("|---|---:|---:|---:|");
+foreach ((string name, int k, double gbps, double baseline, string baselineName) in results)
 {
-    Console.WriteLine($"| {name} | {gbps:0.00} | {100 * gbps / raw:0}% |");
+    Console.WriteLine($"| {name} | {k} | {gbps:0.00} | {100 * gbps / baseline:0}% of {baselineName} |");
 }
 
 return 0;
 
-async Task<List<double>> GrpcRoundsAsync(bool useTls)
+async Task<List<double>> GrpcRoundsAsync(bool useTls, bool dataChannel, int clients)
 {
-    var hostOptions = new GrpcFederationHostOptions { AllowInsecureHttp = !useTls, ServerCertificate = useTls ? serverCert : null };
+    long roundBytes = 2L * clients * modelBytes;
+    string label = (dataChannel ? "data channel " : "gRPC streams ") + (useTls ? "mTLS" : "plain");
+    var hostOptions = new GrpcFederationHostOptions { AllowInsecureHttp = !useTls, ServerCertificate = useTls ? serverCert : null, EnableDataChannel = dataChannel };
     if (useTls)
     {
         hostOptions.Federation.ClientCertificateAuthority = ca.Certificate;
@@ -107,7 +128,7 @@ async Task<List<double>> GrpcRoundsAsync(bool useTls)
         if (r > 0)
         {
             speeds.Add(roundBytes / watch.Elapsed.TotalSeconds / 1e9);
-            Console.WriteLine($"  gRPC {(useTls ? "mTLS" : "h2c")} round {r}: {watch.Elapsed.TotalSeconds:0.000} s, {speeds[^1]:0.00} GB/s");
+            Console.WriteLine($"  {label} round {r}: {watch.Elapsed.TotalSeconds:0.000} s, {speeds[^1]:0.00} GB/s");
         }
     }
 
@@ -116,7 +137,7 @@ async Task<List<double>> GrpcRoundsAsync(bool useTls)
     return speeds;
 }
 
-static async Task<List<double>> RepeatAsync(int repeats, Func<Task<double>> run)
+static async Task<List<double>> RepeatAsync(int repeats, string label, Func<Task<double>> run)
 {
     var speeds = new List<double>();
     for (int r = 0; r < repeats + 1; r++)
@@ -125,16 +146,17 @@ static async Task<List<double>> RepeatAsync(int repeats, Func<Task<double>> run)
         if (r > 0)
         {
             speeds.Add(s);
-            Console.WriteLine($"  raw loopback round {r}: {s:0.00} GB/s");
+            Console.WriteLine($"  {label} round {r}: {s:0.00} GB/s");
         }
     }
 
     return speeds;
 }
 
-// The same traffic over plain sockets: the server writes the bytes to each client, each client reads them into a
-// buffer and writes them back, the server reads them. One copy in, one copy out, no framing or serialization.
-static async Task<double> RawLoopbackRoundAsync(long bytes, int clients)
+// The same traffic over plain sockets (or TLS with a client certificate when certificates are given): the server writes
+// the bytes to each client, each client reads them into a buffer and writes them back, the server reads them. One
+// copy in, one copy out, no framing or serialization.
+static async Task<double> RawLoopbackRoundAsync(long bytes, int clients, X509Certificate2? serverCert, X509Certificate2? clientCert)
 {
     using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
     listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
@@ -147,7 +169,7 @@ static async Task<double> RawLoopbackRoundAsync(long bytes, int clients)
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync(IPAddress.Loopback, port);
-        await using var stream = new NetworkStream(socket, ownsSocket: false);
+        await using Stream stream = await SecureAsync(new NetworkStream(socket, ownsSocket: false), serverCert, clientCert, server: false);
         byte[] buffer = new byte[1024 * 1024];
         for (long left = bytes; left > 0;)
         {
@@ -170,7 +192,7 @@ static async Task<double> RawLoopbackRoundAsync(long bytes, int clients)
         serverTasks[c] = Task.Run(async () =>
         {
             using Socket s = accepted;
-            await using var stream = new NetworkStream(s, ownsSocket: false);
+            await using Stream stream = await SecureAsync(new NetworkStream(s, ownsSocket: false), serverCert, clientCert, server: true);
             for (long left = bytes; left > 0;)
             {
                 int n = (int)Math.Min(source.Length, left);
@@ -190,6 +212,26 @@ static async Task<double> RawLoopbackRoundAsync(long bytes, int clients)
 
     await Task.WhenAll(serverTasks.Concat(clientTasks));
     return 2.0 * clients * bytes / watch.Elapsed.TotalSeconds / 1e9;
+}
+
+static async Task<Stream> SecureAsync(NetworkStream stream, X509Certificate2? serverCert, X509Certificate2? clientCert, bool server)
+{
+    if (serverCert is null)
+    {
+        return stream;
+    }
+
+    var ssl = new SslStream(stream, leaveInnerStreamOpen: false, (_, _, _, _) => true);
+    if (server)
+    {
+        await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = serverCert, ClientCertificateRequired = true });
+    }
+    else
+    {
+        await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost", ClientCertificates = new X509CertificateCollection { clientCert! } });
+    }
+
+    return ssl;
 }
 
 static double Median(List<double> values)

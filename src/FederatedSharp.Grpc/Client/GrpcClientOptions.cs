@@ -57,6 +57,18 @@ public sealed class GrpcClientOptions
     public TimeSpan MessageTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
+    /// Moves model bytes over the server's data channel when it offers one (default true): socket speed, and a cut
+    /// transfer resumes instead of starting over. False keeps them on gRPC streams.
+    /// </summary>
+    public bool UseDataChannel { get; set; } = true;
+
+    /// <summary>
+    /// Consecutive failed attempts to resume a cut data-channel transfer before the task fails with the reason
+    /// (default 5; the waits between them double from <see cref="InitialReconnectDelay"/>).
+    /// </summary>
+    public int MaxResumeAttempts { get; set; } = 5;
+
+    /// <summary>
     /// Allows <c>http://</c> (HTTP/2 without TLS). Default false: then only <c>https://</c> addresses are accepted.
     /// Only for tests and loopback simulations.
     /// </summary>
@@ -88,6 +100,7 @@ public sealed class GrpcClientOptions
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(InitialReconnectDelay, TimeSpan.Zero, nameof(InitialReconnectDelay));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxReconnectDelay, InitialReconnectDelay, nameof(MaxReconnectDelay));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(MessageTimeout, TimeSpan.Zero, nameof(MessageTimeout));
+        ArgumentOutOfRangeException.ThrowIfNegative(MaxResumeAttempts, nameof(MaxResumeAttempts));
         if (MaxReconnectAttempts is < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxReconnectAttempts), MaxReconnectAttempts, "Must not be negative.");

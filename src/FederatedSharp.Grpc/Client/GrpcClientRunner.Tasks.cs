@@ -14,8 +14,7 @@ namespace FederatedSharp.Grpc.Client;
 public sealed partial class GrpcClientRunner
 {
     private async Task RunTaskAsync(
-        Federation.FederationClient api,
-        Metadata headers,
+        IModelTransfer transfer,
         IClient client,
         TaskInstruction task,
         int chunkBytes,
@@ -32,12 +31,12 @@ public sealed partial class GrpcClientRunner
             switch (task.Kind)
             {
                 case TaskKind.Fit:
-                    upload = await FitAsync(api, headers, client, task, config, header, chunkBytes, cancellationToken).ConfigureAwait(false);
+                    upload = await FitAsync(transfer, client, task, config, header, chunkBytes, cancellationToken).ConfigureAwait(false);
                     break;
 
                 case TaskKind.Evaluate:
                 {
-                    using ModelParameters global = await DownloadAsync(api, headers, task, cancellationToken).ConfigureAwait(false);
+                    using ModelParameters global = await DownloadAsync(transfer, task, cancellationToken).ConfigureAwait(false);
                     EvaluateResult result = await client.EvaluateAsync(new EvaluateInstructions(task.Round, global, config) { State = State }, cancellationToken).ConfigureAwait(false);
                     header.ExampleCount = result.ExampleCount;
                     header.Loss = result.Loss;
@@ -49,27 +48,15 @@ public sealed partial class GrpcClientRunner
                     header.Properties = ConfigConverter.ToWire(await client.GetPropertiesAsync(cancellationToken).ConfigureAwait(false));
                     break;
                 case TaskKind.Query:
-                    upload = await QueryAsync(api, headers, client, task, config, header, chunkBytes, cancellationToken).ConfigureAwait(false);
+                    upload = await QueryAsync(transfer, client, task, config, header, chunkBytes, cancellationToken).ConfigureAwait(false);
                     break;
                 default:
                     throw new InvalidDataException($"Unknown task kind {task.Kind}.");
             }
 
-            using AsyncClientStreamingCall<UploadMessage, UploadAck> call = api.UploadResult(headers, cancellationToken: cancellationToken);
-            await call.RequestStream.WriteAsync(new UploadMessage { Header = header }, cancellationToken).ConfigureAwait(false);
-            if (upload is not null)
-            {
-                foreach (ReadOnlyMemory<byte> slice in upload.Slices(chunkBytes))
-                {
-                    await call.RequestStream.WriteAsync(new UploadMessage { Chunk = UnsafeByteOperations.UnsafeWrap(slice) }, cancellationToken).ConfigureAwait(false);
-                    GrpcInstruments.BytesSent.Add(slice.Length, GrpcInstruments.Client);
-                }
-            }
-
-            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
             try
             {
-                await call.ResponseAsync.ConfigureAwait(false);
+                await transfer.UploadAsync(header, upload, cancellationToken).ConfigureAwait(false);
                 Interlocked.Increment(ref _completedTasks);
                 activity?.SetTag("federatedsharp.outcome", "ok");
             }
@@ -111,32 +98,14 @@ public sealed partial class GrpcClientRunner
         _ => "unknown",
     };
 
-    private async Task<ModelParameters> DownloadAsync(Federation.FederationClient api, Metadata headers, TaskInstruction task, CancellationToken cancellationToken)
+    private Task<ModelParameters> DownloadAsync(IModelTransfer transfer, TaskInstruction task, CancellationToken cancellationToken)
     {
         if (task.ModelBytes <= 0 || task.ModelBytes > _options.MaxModelBytes)
         {
             throw new InvalidDataException($"The server announced a model of {task.ModelBytes} bytes, outside 1..{_options.MaxModelBytes} (MaxModelBytes).");
         }
 
-        using AsyncServerStreamingCall<ModelChunk> call = api.DownloadModel(new DownloadRequest { TaskId = task.TaskId }, headers, cancellationToken: cancellationToken);
-        var stream = new ChunkReadStream(
-            async ct => await call.ResponseStream.MoveNext(ct).ConfigureAwait(false) ? call.ResponseStream.Current.Data.Memory : (ReadOnlyMemory<byte>?)null,
-            task.ModelBytes,
-            _options.MessageTimeout,
-            "global model",
-            _time);
-        ModelParameters parameters = await _options.Serializer.DeserializeAsync(stream, task.ModelBytes, cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await stream.EnsureCompleteAsync(cancellationToken).ConfigureAwait(false);
-            GrpcInstruments.BytesReceived.Add(stream.Received, GrpcInstruments.Client);
-            return parameters;
-        }
-        catch
-        {
-            parameters.Dispose();
-            throw;
-        }
+        return transfer.DownloadAsync(task, cancellationToken);
     }
 
     private static async Task ReportErrorAsync(IClientStreamWriter<ClientMessage> session, SemaphoreSlim writeLock, string taskId, string message, CancellationToken cancellationToken, bool unsupported = false)
@@ -161,9 +130,9 @@ public sealed partial class GrpcClientRunner
 
     // A fit: the global model down, training on the local client, the update up.
     private async Task<ChunkedPayload> FitAsync(
-        Federation.FederationClient api, Metadata headers, IClient client, TaskInstruction task, ConfigRecord config, ResultHeader header, int chunkBytes, CancellationToken cancellationToken)
+        IModelTransfer transfer, IClient client, TaskInstruction task, ConfigRecord config, ResultHeader header, int chunkBytes, CancellationToken cancellationToken)
     {
-        using ModelParameters global = await DownloadAsync(api, headers, task, cancellationToken).ConfigureAwait(false);
+        using ModelParameters global = await DownloadAsync(transfer, task, cancellationToken).ConfigureAwait(false);
         using FitResult result = await client.FitAsync(new FitInstructions(task.Round, global, config) { State = State }, cancellationToken).ConfigureAwait(false);
         var upload = new ChunkedPayload(chunkBytes);
         _options.Serializer.Serialize(result.Parameters, upload);
@@ -176,9 +145,9 @@ public sealed partial class GrpcClientRunner
 
     // A query: the optional parameters down, the answer's values in the header, its optional parameters up.
     private async Task<ChunkedPayload?> QueryAsync(
-        Federation.FederationClient api, Metadata headers, IClient client, TaskInstruction task, ConfigRecord config, ResultHeader header, int chunkBytes, CancellationToken cancellationToken)
+        IModelTransfer transfer, IClient client, TaskInstruction task, ConfigRecord config, ResultHeader header, int chunkBytes, CancellationToken cancellationToken)
     {
-        using ModelParameters? parameters = task.ModelBytes > 0 ? await DownloadAsync(api, headers, task, cancellationToken).ConfigureAwait(false) : null;
+        using ModelParameters? parameters = task.ModelBytes > 0 ? await DownloadAsync(transfer, task, cancellationToken).ConfigureAwait(false) : null;
         using QueryResult result = await client.QueryAsync(new QueryInstructions(task.QueryName, config, parameters) { State = State }, cancellationToken).ConfigureAwait(false);
         header.Metrics = ConfigConverter.ToWire(result.Values);
         if (result.Parameters is null)

@@ -3,6 +3,7 @@ using System.Net.Http;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using FederatedSharp.Clients;
+using FederatedSharp.Grpc.DataChannel;
 using FederatedSharp.Grpc.Diagnostics;
 using FederatedSharp.Grpc.Protocol;
 using FederatedSharp.Grpc.Security;
@@ -137,6 +138,9 @@ public sealed partial class GrpcClientRunner
             onRegistered();
             GrpcLog.Connected(_logger, _options.ServerAddress!.ToString(), _options.ClientId);
             int chunkBytes = Math.Min(_options.ChunkBytes, registered.ChunkBytes > 0 ? registered.ChunkBytes : _options.ChunkBytes);
+            IModelTransfer transfer = registered.DataPort > 0 && _options.UseDataChannel
+                ? new DataChannelClient(_options, registered.DataPort, Math.Max(64 * 1024, registered.DataWindowBytes), _logger, _time)
+                : new GrpcStreamTransfer(api, headers, _options, chunkBytes, _time);
             heartbeat = SendHeartbeatsAsync(call.RequestStream, writeLock, TimeSpan.FromMilliseconds(Math.Max(10, registered.HeartbeatIntervalMs)), session.Token);
 
             while (await call.ResponseStream.MoveNext(session.Token).ConfigureAwait(false))
@@ -145,7 +149,7 @@ public sealed partial class GrpcClientRunner
                 switch (message.KindCase)
                 {
                     case ServerMessage.KindOneofCase.Task:
-                        StartTask(running, message.Task, ct => RunTaskAsync(api, headers, client, message.Task, chunkBytes, call.RequestStream, writeLock, ct), session.Token);
+                        StartTask(running, message.Task, ct => RunTaskAsync(transfer, client, message.Task, chunkBytes, call.RequestStream, writeLock, ct), session.Token);
                         break;
                     case ServerMessage.KindOneofCase.Cancel:
                         if (running.TryGetValue(message.Cancel.TaskId, out var entry))

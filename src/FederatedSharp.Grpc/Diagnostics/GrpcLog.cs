@@ -42,4 +42,10 @@ internal static partial class GrpcLog
 
     [LoggerMessage(EventId = 212, Level = LogLevel.Error, Message = "The hosted federated client stopped.")]
     public static partial void HostedClientFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 213, Level = LogLevel.Debug, Message = "A data connection from {Peer} ended: {Reason}")]
+    public static partial void DataConnectionEnded(ILogger logger, string peer, string reason);
+
+    [LoggerMessage(EventId = 214, Level = LogLevel.Information, Message = "The {Direction} of task {TaskId} resumes at byte {Offset} of {Total} on a new data connection.")]
+    public static partial void TransferResuming(ILogger logger, string direction, string taskId, long offset, long total);
 }

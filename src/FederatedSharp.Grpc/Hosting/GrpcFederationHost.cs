@@ -1,4 +1,5 @@
 using System.Net;
+using FederatedSharp.Grpc.DataChannel;
 using FederatedSharp.Grpc.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -76,6 +77,17 @@ public sealed class GrpcFederationHost : IAsyncDisposable
                 }
             });
         });
+        if (options.EnableDataChannel)
+        {
+            DataChannelOptions data = options.Federation.DataChannel;
+            data.Enabled = true;
+            data.ServerCertificate ??= options.ServerCertificate;
+            if (data.ListenAddress.Equals(IPAddress.Any))
+            {
+                data.ListenAddress = options.ListenAddress;
+            }
+        }
+
         options.Federation.Validate();
         TimeProvider time = options.TimeProvider ?? TimeProvider.System;
         builder.Services.AddSingleton(time);

@@ -22,6 +22,13 @@ public sealed class GrpcFederationHostOptions
     /// <summary>The clock of the transport's heartbeats, timeouts and shutdown grace; null (default) for the system clock.</summary>
     public TimeProvider? TimeProvider { get; set; }
 
+    /// <summary>
+    /// Carries model bytes over the data channel (default true): a second port on <see cref="ListenAddress"/> with the
+    /// same certificate, resumable and at socket speed; clients fall back to gRPC streams when it is off. The host
+    /// fills in <see cref="GrpcFederationOptions.DataChannel"/>'s address and certificate where they are not set.
+    /// </summary>
+    public bool EnableDataChannel { get; set; } = true;
+
     /// <summary>Authentication, limits and timeouts of the federation service.</summary>
     public GrpcFederationOptions Federation { get; set; } = new();
 }

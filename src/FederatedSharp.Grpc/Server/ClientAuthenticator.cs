@@ -24,10 +24,14 @@ internal sealed class ClientAuthenticator
 
     /// <summary>The authenticated client id, or null when unauthenticated clients are allowed and none was presented.</summary>
     /// <exception cref="RpcException">UNAUTHENTICATED or PERMISSION_DENIED, with the reason.</exception>
-    public string? Authenticate(ServerCallContext context)
+    public string? Authenticate(ServerCallContext context) =>
+        Authenticate(context.GetHttpContext().Connection.ClientCertificate, context.RequestHeaders.GetValue("authorization"));
+
+    /// <summary>The authenticated client id of a connection's certificate and authorization, as <see cref="Authenticate(ServerCallContext)"/>.</summary>
+    /// <exception cref="RpcException">UNAUTHENTICATED or PERMISSION_DENIED, with the reason.</exception>
+    public string? Authenticate(X509Certificate2? certificate, string? authorization)
     {
         string? clientId = null;
-        X509Certificate2? certificate = context.GetHttpContext().Connection.ClientCertificate;
         if (_options.ClientCertificateAuthority is { } authority && certificate is not null)
         {
             if (!FederationCertificates.IsIssuedBy(certificate, authority, requireClientAuth: true, out string? problem))
@@ -43,7 +47,11 @@ internal sealed class ClientAuthenticator
             clientId = FederationCertificates.GetClientId(certificate);
         }
 
-        string? authorization = context.RequestHeaders.GetValue("authorization");
+        if (string.IsNullOrEmpty(authorization))
+        {
+            authorization = null;
+        }
+
         if (_clientByTokenHash.Count > 0 && authorization is not null)
         {
             const string Scheme = "Bearer ";

@@ -38,11 +38,16 @@ internal sealed class GrpcCallGuard(GrpcFederationOptions options, ClientAuthent
         }
     }
 
-    public RpcException Refuse(ServerCallContext context, string call, StatusCode status, string reason)
+    public ClientAuthenticator Authenticator => authenticator;
+
+    public RpcException Refuse(ServerCallContext context, string call, StatusCode status, string reason) => Refuse(context.Peer, call, status, reason);
+
+    /// <summary>Counts and logs a refused call (gRPC or data channel) and returns the exception that carries it.</summary>
+    public RpcException Refuse(string peer, string call, StatusCode status, string reason)
     {
         Interlocked.Increment(ref _refusedCalls);
         GrpcInstruments.RefusedCalls.Add(1, new KeyValuePair<string, object?>("rpc.method", call));
-        GrpcLog.CallRefused(logger, call, context.Peer, status.ToString(), reason);
+        GrpcLog.CallRefused(logger, call, peer, status.ToString(), reason);
         return new RpcException(new Status(status, reason));
     }
 }

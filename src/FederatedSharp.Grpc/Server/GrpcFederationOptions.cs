@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using FederatedSharp.Grpc.DataChannel;
 using FederatedSharp.Serialization;
 
 namespace FederatedSharp.Grpc.Server;
@@ -61,10 +62,14 @@ public sealed class GrpcFederationOptions
     /// <summary>The longest wait for any single message (registration, a header, the next chunk); default 60 s.</summary>
     public TimeSpan MessageTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>The data channel that carries model bytes beside the gRPC control stream; off unless enabled.</summary>
+    public DataChannelOptions DataChannel { get; } = new();
+
     /// <summary>Checks the settings.</summary>
     /// <exception cref="ArgumentException">A setting is out of range or no authentication is configured.</exception>
     public void Validate()
     {
+        DataChannel.Validate();
         ArgumentNullException.ThrowIfNull(Serializer, nameof(Serializer));
         ArgumentOutOfRangeException.ThrowIfLessThan(ChunkBytes, 1024, nameof(ChunkBytes));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxMessageBytes, ChunkBytes + 4096, nameof(MaxMessageBytes));
@@ -78,6 +83,12 @@ public sealed class GrpcFederationOptions
         {
             throw new ArgumentException(
                 "No client authentication is configured: set ClientCertificateAuthority (mutual TLS) or ClientTokens, or set AllowUnauthenticatedClients for tests.");
+        }
+
+        if (DataChannel.Enabled && DataChannel.ServerCertificate is null && ClientCertificateAuthority is not null && ClientTokens.Count == 0 && !AllowUnauthenticatedClients)
+        {
+            throw new ArgumentException(
+                "The data channel has no ServerCertificate, so it cannot carry the client certificates this federation authenticates with: set DataChannel.ServerCertificate.");
         }
 
         foreach (KeyValuePair<string, string> token in ClientTokens)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FederatedSharp.Clients;
+using FederatedSharp.Grpc.DataChannel;
 using FederatedSharp.Grpc.Protocol;
 using FederatedSharp.Grpc.Streaming;
 using FederatedSharp.Parameters;
@@ -21,6 +22,7 @@ public sealed class GrpcFederationTransport : ITransport
     private readonly GrpcFederationOptions _options;
     private readonly SessionRegistry _sessions;
     private readonly GrpcCallGuard _guard;
+    private readonly DataChannelServer? _dataChannel;
 
     /// <summary>Creates the transport.</summary>
     /// <param name="options">Settings.</param>
@@ -38,7 +40,15 @@ public sealed class GrpcFederationTransport : ITransport
         _sessions = new SessionRegistry(options, log, time, _guard);
         Payloads = new PayloadCache(options, _sessions, _guard);
         Uploads = new UploadReceiver(options, log, _sessions, _guard, time);
+        if (options.DataChannel.Enabled)
+        {
+            _dataChannel = new DataChannelServer(options, _sessions, Payloads, Uploads, _guard, log, time);
+            _sessions.DataPort = _dataChannel.AdvertisedPort;
+        }
     }
+
+    /// <summary>The port the data channel listens on, or null when it is off.</summary>
+    public int? DataPort => _dataChannel?.Port;
 
     /// <summary>The sessions, for the service's session call.</summary>
     internal SessionRegistry Sessions => _sessions;
@@ -110,6 +120,10 @@ public sealed class GrpcFederationTransport : ITransport
 
         Payloads.Clear();
         await _sessions.ShutdownAsync().ConfigureAwait(false);
+        if (_dataChannel is not null)
+        {
+            await _dataChannel.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     internal async Task<object> RunTaskAsync(string clientId, TaskKind kind, int round, ModelParameters? parameters, ConfigRecord config, CancellationToken cancellationToken, string queryName = "")

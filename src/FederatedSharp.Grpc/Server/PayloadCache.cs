@@ -67,8 +67,14 @@ internal sealed class PayloadCache(GrpcFederationOptions options, SessionRegistr
         foreach (ReadOnlyMemory<byte> slice in payload.Slices(options.ChunkBytes))
         {
             await responses.WriteAsync(new ModelChunk { Data = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(slice) }, linked.Token).ConfigureAwait(false);
-            Interlocked.Add(ref _bytesSent, slice.Length);
-            GrpcInstruments.BytesSent.Add(slice.Length, GrpcInstruments.Server);
+            CountSent(slice.Length);
         }
+    }
+
+    /// <summary>Counts model bytes sent to a client (by a download call or the data channel).</summary>
+    public void CountSent(int bytes)
+    {
+        Interlocked.Add(ref _bytesSent, bytes);
+        GrpcInstruments.BytesSent.Add(bytes, GrpcInstruments.Server);
     }
 }

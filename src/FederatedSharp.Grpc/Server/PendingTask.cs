@@ -1,3 +1,4 @@
+using FederatedSharp.Grpc.DataChannel;
 using FederatedSharp.Grpc.Protocol;
 using FederatedSharp.Grpc.Streaming;
 
@@ -28,6 +29,9 @@ internal sealed class PendingTask
     public ChunkedPayload? Payload { get; }
 
     public TaskCompletionSource<object> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The result's upload over the data channel, once one started (a cut connection resumes it).</summary>
+    public ResumableUpload? DataUpload { get; set; }
 
     public bool TryBeginUpload() => Interlocked.Exchange(ref _uploadStarted, 1) == 0;
 

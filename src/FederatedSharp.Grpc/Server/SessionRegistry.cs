@@ -52,6 +52,9 @@ internal sealed class SessionRegistry
 
     public bool TryGetSession(string clientId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ClientSession? session) => _sessions.TryGetValue(clientId, out session);
 
+    /// <summary>The data channel's advertised port, or 0 without one.</summary>
+    public int DataPort { get; set; }
+
     public bool TryGetTask(string taskId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out PendingTask? task) => _tasks.TryGetValue(taskId, out task);
 
     public void AddTask(PendingTask task)
@@ -154,6 +157,8 @@ internal sealed class SessionRegistry
                     HeartbeatIntervalMs = (int)_options.HeartbeatInterval.TotalMilliseconds,
                     ChunkBytes = _options.ChunkBytes,
                     ModelFormat = _options.Serializer.Format,
+                    DataPort = DataPort,
+                    DataWindowBytes = DataPort > 0 ? _options.DataChannel.WindowBytes : 0,
                 },
             });
             _sessions[clientId] = session;
@@ -339,16 +344,20 @@ internal sealed class SessionRegistry
         }
     }
 
-    public PendingTask FindTask(string taskId, string? identity, ServerCallContext context, string call)
+    public PendingTask FindTask(string taskId, string? identity, ServerCallContext context, string call) => FindTask(taskId, identity, context.Peer, call);
+
+    /// <summary>The pending task of that id, if it is the caller's.</summary>
+    /// <exception cref="RpcException">NOT_FOUND or PERMISSION_DENIED (counted and logged).</exception>
+    public PendingTask FindTask(string taskId, string? identity, string peer, string call)
     {
         if (!_tasks.TryGetValue(taskId, out PendingTask? task))
         {
-            throw _guard.Refuse(context, call, StatusCode.NotFound, $"Task '{taskId}' is not pending (late, cancelled or from an old round).");
+            throw _guard.Refuse(peer, call, StatusCode.NotFound, $"Task '{taskId}' is not pending (late, cancelled or from an old round).");
         }
 
         if (identity is not null && identity != task.Session.ClientId)
         {
-            throw _guard.Refuse(context, call, StatusCode.PermissionDenied, $"Task '{taskId}' belongs to another client.");
+            throw _guard.Refuse(peer, call, StatusCode.PermissionDenied, $"Task '{taskId}' belongs to another client.");
         }
 
         return task;

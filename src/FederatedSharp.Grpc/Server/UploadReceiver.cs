@@ -33,55 +33,93 @@ internal sealed class UploadReceiver(GrpcFederationOptions options, ILogger logg
         }
 
         ResultHeader header = first.Header;
+        PendingTask task = Claim(header, identity, context.Peer, "UploadResult");
+        var body = new ChunkReadStream(
+            async ct => await requests.MoveNext(ct).ConfigureAwait(false)
+                ? requests.Current.KindCase == UploadMessage.KindOneofCase.Chunk
+                    ? requests.Current.Chunk.Memory
+                    : throw new InvalidDataException($"Unexpected {requests.Current.KindCase} in the middle of an upload.")
+                : (ReadOnlyMemory<byte>?)null,
+            BodyBytes(task, header),
+            options.MessageTimeout,
+            "uploaded model",
+            time);
+        await ReceiveAsync(task, header, body, context.Peer, "UploadResult", context.CancellationToken).ConfigureAwait(false);
+        return new UploadAck();
+    }
+
+    /// <summary>The bytes that follow a result header: the model of a fit or of a query that sends one; none otherwise.</summary>
+    public static long BodyBytes(PendingTask task, ResultHeader header) => task.Kind is TaskKind.Fit or TaskKind.Query ? Math.Max(0, header.ModelBytes) : 0;
+
+    /// <summary>Claims the task a result is for: it must be pending, the caller's, and not uploaded before.</summary>
+    /// <exception cref="RpcException">The refusal (counted and logged).</exception>
+    public PendingTask Claim(ResultHeader header, string? identity, string peer, string call)
+    {
         if (!sessions.TryGetTask(header.TaskId, out PendingTask? task))
         {
             GrpcLog.StaleResultDiscarded(logger, header.TaskId, identity ?? "?");
-            throw guard.Refuse(context, "UploadResult", StatusCode.FailedPrecondition,
+            throw guard.Refuse(peer, call, StatusCode.FailedPrecondition,
                 $"Task '{header.TaskId}' is not pending (late, cancelled or from an old round); the result is discarded.");
         }
 
-        string clientId = task.Session.ClientId;
-        if (identity is not null && identity != clientId)
+        if (identity is not null && identity != task.Session.ClientId)
         {
-            throw guard.Refuse(context, "UploadResult", StatusCode.PermissionDenied, $"Task '{header.TaskId}' belongs to another client.");
+            throw guard.Refuse(peer, call, StatusCode.PermissionDenied, $"Task '{header.TaskId}' belongs to another client.");
         }
 
         if (!task.TryBeginUpload())
         {
-            throw guard.Refuse(context, "UploadResult", StatusCode.AlreadyExists, $"A result for task '{header.TaskId}' was already sent.");
+            throw guard.Refuse(peer, call, StatusCode.AlreadyExists, $"A result for task '{header.TaskId}' was already sent.");
         }
 
+        return task;
+    }
+
+    /// <summary>
+    /// Receives a claimed task's result from its header and body (gRPC chunks or a data-channel connection) and
+    /// completes the task once; a malformed result fails the task with the reason and is refused.
+    /// </summary>
+    /// <exception cref="RpcException">The refusal (counted and logged).</exception>
+    public async Task ReceiveAsync(PendingTask task, ResultHeader header, BoundedReadStream body, string peer, string call, CancellationToken cancellationToken)
+    {
+        string clientId = task.Session.ClientId;
         try
         {
             object result = task.Kind switch
             {
-                TaskKind.Fit => await ReceiveFitAsync(task, header, requests, context).ConfigureAwait(false),
+                TaskKind.Fit => await ReceiveFitAsync(task, header, body, cancellationToken).ConfigureAwait(false),
                 TaskKind.Evaluate => ReceiveEvaluate(header),
                 TaskKind.GetProperties => ConfigConverter.FromWire(header.Properties),
-                TaskKind.Query => await ReceiveQueryAsync(task, header, requests, context).ConfigureAwait(false),
+                TaskKind.Query => await ReceiveQueryAsync(task, header, body, cancellationToken).ConfigureAwait(false),
                 _ => throw new InvalidDataException($"Unknown task kind {task.Kind}."),
             };
             bool headerOnly = task.Kind is TaskKind.Evaluate or TaskKind.GetProperties || (task.Kind == TaskKind.Query && header.ModelBytes == 0);
-            if (headerOnly && await guard.ReadWithTimeoutAsync(requests, "end of upload", context).ConfigureAwait(false) is not null)
+            if (headerOnly)
             {
-                throw new InvalidDataException("Only a header may be sent for evaluate, get-properties and parameter-less query results.");
+                try
+                {
+                    await body.EnsureCompleteAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (InvalidDataException)
+                {
+                    (result as IDisposable)?.Dispose();
+                    throw new InvalidDataException("Only a header may be sent for evaluate, get-properties and parameter-less query results.");
+                }
             }
 
             if (!task.Completion.TrySetResult(result))
             {
                 (result as IDisposable)?.Dispose();
                 GrpcLog.StaleResultDiscarded(logger, header.TaskId, clientId);
-                throw guard.Refuse(context, "UploadResult", StatusCode.FailedPrecondition, $"Task '{header.TaskId}' ended (deadline or cancellation) before its result arrived; the result is discarded.");
+                throw guard.Refuse(peer, call, StatusCode.FailedPrecondition, $"Task '{header.TaskId}' ended (deadline or cancellation) before its result arrived; the result is discarded.");
             }
-
-            return new UploadAck();
         }
         catch (Exception ex) when (ex is InvalidDataException or ModelFormatException or TimeoutException or ArgumentException or InvalidOperationException)
         {
             string reason = $"{(ex is ModelFormatException ? "malformed model" : "malformed result")}: {ex.Message}";
             GrpcLog.ResultRejected(logger, header.TaskId, clientId, reason);
             task.TryFail(new ClientFailedException(clientId, "sent a " + reason, ex));
-            throw guard.Refuse(context, "UploadResult", ex is TimeoutException ? StatusCode.DeadlineExceeded : StatusCode.InvalidArgument, reason);
+            throw guard.Refuse(peer, call, ex is TimeoutException ? StatusCode.DeadlineExceeded : StatusCode.InvalidArgument, reason);
         }
         catch (RpcException ex)
         {
@@ -96,7 +134,7 @@ internal sealed class UploadReceiver(GrpcFederationOptions options, ILogger logg
         }
     }
 
-    private async Task<FitResult> ReceiveFitAsync(PendingTask task, ResultHeader header, IAsyncStreamReader<UploadMessage> requests, ServerCallContext context)
+    private async Task<FitResult> ReceiveFitAsync(PendingTask task, ResultHeader header, BoundedReadStream body, CancellationToken cancellationToken)
     {
         if (header.ExampleCount < 0)
         {
@@ -109,25 +147,15 @@ internal sealed class UploadReceiver(GrpcFederationOptions options, ILogger logg
         }
 
         ConfigRecord metrics = ConfigConverter.FromWire(header.Metrics);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, task.Session.Ended);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, task.Session.Ended);
         await _uploads.WaitAsync(linked.Token).ConfigureAwait(false);
         bool handedOver = false;
         try
         {
-            var stream = new ChunkReadStream(
-                async ct => await requests.MoveNext(ct).ConfigureAwait(false)
-                    ? requests.Current.KindCase == UploadMessage.KindOneofCase.Chunk
-                        ? requests.Current.Chunk.Memory
-                        : throw new InvalidDataException($"Unexpected {requests.Current.KindCase} in the middle of an upload.")
-                    : (ReadOnlyMemory<byte>?)null,
-                header.ModelBytes,
-                options.MessageTimeout,
-                "uploaded model",
-                time);
-            ModelParameters parameters = await options.Serializer.DeserializeAsync(stream, header.ModelBytes, linked.Token).ConfigureAwait(false);
+            ModelParameters parameters = await options.Serializer.DeserializeAsync(body, header.ModelBytes, linked.Token).ConfigureAwait(false);
             try
             {
-                await stream.EnsureCompleteAsync(linked.Token).ConfigureAwait(false);
+                await body.EnsureCompleteAsync(linked.Token).ConfigureAwait(false);
             }
             catch
             {
@@ -135,8 +163,8 @@ internal sealed class UploadReceiver(GrpcFederationOptions options, ILogger logg
                 throw;
             }
 
-            Interlocked.Add(ref _bytesReceived, stream.Received);
-            GrpcInstruments.BytesReceived.Add(stream.Received, GrpcInstruments.Server);
+            Interlocked.Add(ref _bytesReceived, body.Received);
+            GrpcInstruments.BytesReceived.Add(body.Received, GrpcInstruments.Server);
             var result = new FitResult(parameters, header.ExampleCount, metrics);
             result.AttachLease(() => _uploads.Release());
             handedOver = true;
@@ -152,7 +180,7 @@ internal sealed class UploadReceiver(GrpcFederationOptions options, ILogger logg
     }
 
     // A query's answer: its values, and its parameters when it sent any (copied off the upload slot at once).
-    private async Task<QueryResult> ReceiveQueryAsync(PendingTask task, ResultHeader header, IAsyncStreamReader<UploadMessage> requests, ServerCallContext context)
+    private async Task<QueryResult> ReceiveQueryAsync(PendingTask task, ResultHeader header, BoundedReadStream body, CancellationToken cancellationToken)
     {
         ConfigRecord values = ConfigConverter.FromWire(header.Metrics);
         if (header.ModelBytes == 0)
@@ -160,7 +188,7 @@ internal sealed class UploadReceiver(GrpcFederationOptions options, ILogger logg
             return new QueryResult(values);
         }
 
-        using FitResult received = await ReceiveFitAsync(task, header, requests, context).ConfigureAwait(false);
+        using FitResult received = await ReceiveFitAsync(task, header, body, cancellationToken).ConfigureAwait(false);
         return new QueryResult(values, received.Parameters.Clone());
     }
 

@@ -5,7 +5,7 @@ namespace FederatedSharp.Grpc.Streaming;
 /// announced, and exactly that many at the end) and a timeout per chunk, so a slow or lying peer cannot hold a
 /// deserializer forever or make it read unbounded data.
 /// </summary>
-internal sealed class ChunkReadStream : Stream
+internal sealed class ChunkReadStream : BoundedReadStream
 {
     private readonly Func<CancellationToken, Task<ReadOnlyMemory<byte>?>> _next;
     private readonly long _expected;
@@ -14,6 +14,7 @@ internal sealed class ChunkReadStream : Stream
     private readonly string _what;
     private ReadOnlyMemory<byte> _current;
     private bool _ended;
+    private long _received;
 
     public ChunkReadStream(Func<CancellationToken, Task<ReadOnlyMemory<byte>?>> next, long expectedBytes, TimeSpan chunkTimeout, string what, TimeProvider time)
     {
@@ -24,21 +25,7 @@ internal sealed class ChunkReadStream : Stream
         _what = what;
     }
 
-    public long Received { get; private set; }
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
+    public override long Received => _received;
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -56,13 +43,8 @@ internal sealed class ChunkReadStream : Stream
         return count;
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
-
-    /// <summary>Checks that the peer sent exactly the announced bytes and nothing after the model.</summary>
-    public async Task EnsureCompleteAsync(CancellationToken cancellationToken)
+    /// <inheritdoc />
+    public override async Task EnsureCompleteAsync(CancellationToken cancellationToken)
     {
         if (!_current.IsEmpty || (!_ended && await MoveNextAsync(cancellationToken).ConfigureAwait(false)))
         {
@@ -100,8 +82,8 @@ internal sealed class ChunkReadStream : Stream
             return false;
         }
 
-        Received += chunk.Value.Length;
-        if (Received > _expected)
+        _received += chunk.Value.Length;
+        if (_received > _expected)
         {
             throw new InvalidDataException($"The {_what} is longer than the {_expected} bytes announced.");
         }
@@ -109,14 +91,4 @@ internal sealed class ChunkReadStream : Stream
         _current = chunk.Value;
         return true;
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

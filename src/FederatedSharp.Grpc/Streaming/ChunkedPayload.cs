@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Hashing;
 
 namespace FederatedSharp.Grpc.Streaming;
 
@@ -12,6 +13,7 @@ internal sealed class ChunkedPayload : IBufferWriter<byte>
     private readonly List<(byte[] Array, int Length)> _sealed = new();
     private byte[]? _current;
     private int _used;
+    private ulong? _checksum;
 
     public ChunkedPayload(int chunkBytes)
     {
@@ -53,6 +55,50 @@ internal sealed class ChunkedPayload : IBufferWriter<byte>
             {
                 yield return array.AsMemory(offset, Math.Min(maxBytes, length - offset));
             }
+        }
+    }
+
+    /// <summary>The payload from <paramref name="offset"/> on, as messages of at most <paramref name="maxBytes"/> bytes each.</summary>
+    public IEnumerable<ReadOnlyMemory<byte>> Slices(long offset, int maxBytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(offset, Length);
+        foreach ((byte[] array, int length) in _sealed)
+        {
+            if (offset >= length)
+            {
+                offset -= length;
+                continue;
+            }
+
+            for (int at = (int)offset; at < length; at += maxBytes)
+            {
+                yield return array.AsMemory(at, Math.Min(maxBytes, length - at));
+            }
+
+            offset = 0;
+        }
+    }
+
+    /// <summary>XxHash3 of the whole payload, computed once (after <see cref="Complete"/>).</summary>
+    public ulong Checksum
+    {
+        get
+        {
+            if (_checksum is ulong known)
+            {
+                return known;
+            }
+
+            var hash = new XxHash3();
+            foreach ((byte[] array, int length) in _sealed)
+            {
+                hash.Append(array.AsSpan(0, length));
+            }
+
+            ulong value = hash.GetCurrentHashAsUInt64();
+            _checksum = value;
+            return value;
         }
     }
 

@@ -107,4 +107,26 @@ public class ChunkedPayloadTests
 
         Assert.That(ex!.Message, Does.Contain("No chunk of the test model"));
     }
+
+    [TestCase(0)]
+    [TestCase(1)]
+    [TestCase(4095)]
+    [TestCase(4096)]
+    [TestCase(4097)]
+    [TestCase(20_000)]
+    public void Slices_FromAnOffset_AreExactlyTheBytesFromThere(int offset)
+    {
+        using ModelParameters model = Model(4_900, 3);
+        var payload = new ChunkedPayload(4096);
+        new BinaryModelSerializer().Serialize(model, payload);
+        payload.Complete();
+        byte[] whole = payload.Slices(1000).SelectMany(s => s.ToArray()).ToArray();
+        offset = Math.Min(offset, whole.Length);
+
+        byte[] tail = payload.Slices(offset, 777).SelectMany(s => s.ToArray()).ToArray();
+
+        Assert.That(tail, Is.EqualTo(whole[offset..]));
+        Assert.That(payload.Slices(offset, 777).All(s => s.Length <= 777), Is.True);
+        Assert.That(payload.Checksum, Is.EqualTo(System.IO.Hashing.XxHash3.HashToUInt64(whole)));
+    }
 }
