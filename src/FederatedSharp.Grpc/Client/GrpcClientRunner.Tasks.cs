@@ -27,7 +27,7 @@ public sealed partial class GrpcClientRunner
         {
             ConfigRecord config = ConfigConverter.FromWire(task.Config);
             ResultHeader header = new() { TaskId = task.TaskId };
-            ChunkedPayload? upload = null;
+            UploadBody? upload = null;
             switch (task.Kind)
             {
                 case TaskKind.Fit:
@@ -64,6 +64,10 @@ public sealed partial class GrpcClientRunner
             {
                 GrpcLog.ResultDiscardedByServer(_logger, task.TaskId, ex.Status.Detail);
                 activity?.SetTag("federatedsharp.outcome", "discarded");
+            }
+            finally
+            {
+                upload?.Dispose();
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -128,37 +132,71 @@ public sealed partial class GrpcClientRunner
         }
     }
 
-    // A fit: the global model down, training on the local client, the update up.
-    private async Task<ChunkedPayload> FitAsync(
+    // A fit: the global model down, training on the local client, the update up. The global model is freed once the
+    // client is done with it (unless the update is the same object); the update lives until it is sent.
+    private async Task<UploadBody> FitAsync(
         IModelTransfer transfer, IClient client, TaskInstruction task, ConfigRecord config, ResultHeader header, int chunkBytes, CancellationToken cancellationToken)
     {
-        using ModelParameters global = await DownloadAsync(transfer, task, cancellationToken).ConfigureAwait(false);
-        using FitResult result = await client.FitAsync(new FitInstructions(task.Round, global, config) { State = State }, cancellationToken).ConfigureAwait(false);
-        var upload = new ChunkedPayload(chunkBytes);
-        _options.Serializer.Serialize(result.Parameters, upload);
-        upload.Complete();
+        ModelParameters global = await DownloadAsync(transfer, task, cancellationToken).ConfigureAwait(false);
+        FitResult result;
+        try
+        {
+            result = await client.FitAsync(new FitInstructions(task.Round, global, config) { State = State }, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            global.Dispose();
+            throw;
+        }
+
+        if (!ReferenceEquals(global, result.Parameters))
+        {
+            global.Dispose();
+        }
+
         header.ExampleCount = result.ExampleCount;
         header.Metrics = ConfigConverter.ToWire(result.Metrics);
-        header.ModelBytes = upload.Length;
-        return upload;
+        UploadBody body = UploadBody.Create(result.Parameters, _options.Serializer, new Owned(result, global), chunkBytes);
+        header.ModelBytes = body.Length;
+        return body;
     }
 
     // A query: the optional parameters down, the answer's values in the header, its optional parameters up.
-    private async Task<ChunkedPayload?> QueryAsync(
+    private async Task<UploadBody?> QueryAsync(
         IModelTransfer transfer, IClient client, TaskInstruction task, ConfigRecord config, ResultHeader header, int chunkBytes, CancellationToken cancellationToken)
     {
-        using ModelParameters? parameters = task.ModelBytes > 0 ? await DownloadAsync(transfer, task, cancellationToken).ConfigureAwait(false) : null;
-        using QueryResult result = await client.QueryAsync(new QueryInstructions(task.QueryName, config, parameters) { State = State }, cancellationToken).ConfigureAwait(false);
+        ModelParameters? parameters = task.ModelBytes > 0 ? await DownloadAsync(transfer, task, cancellationToken).ConfigureAwait(false) : null;
+        QueryResult result;
+        try
+        {
+            result = await client.QueryAsync(new QueryInstructions(task.QueryName, config, parameters) { State = State }, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            parameters?.Dispose();
+            throw;
+        }
+
         header.Metrics = ConfigConverter.ToWire(result.Values);
         if (result.Parameters is null)
         {
+            result.Dispose();
+            parameters?.Dispose();
             return null;
         }
 
-        var upload = new ChunkedPayload(chunkBytes);
-        _options.Serializer.Serialize(result.Parameters, upload);
-        upload.Complete();
-        header.ModelBytes = upload.Length;
-        return upload;
+        UploadBody body = UploadBody.Create(result.Parameters, _options.Serializer, new Owned(result, parameters), chunkBytes);
+        header.ModelBytes = body.Length;
+        return body;
+    }
+
+    /// <summary>What an upload body keeps alive until it is sent: the result, and what it may share with the download.</summary>
+    private sealed class Owned(IDisposable result, IDisposable? received) : IDisposable
+    {
+        public void Dispose()
+        {
+            result.Dispose();
+            received?.Dispose();
+        }
     }
 }

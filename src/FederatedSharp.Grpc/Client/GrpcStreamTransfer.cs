@@ -33,13 +33,13 @@ internal sealed class GrpcStreamTransfer(Federation.FederationClient api, Metada
         }
     }
 
-    public async Task UploadAsync(ResultHeader header, ChunkedPayload? body, CancellationToken cancellationToken)
+    public async Task UploadAsync(ResultHeader header, UploadBody? body, CancellationToken cancellationToken)
     {
         using AsyncClientStreamingCall<UploadMessage, UploadAck> call = api.UploadResult(headers, cancellationToken: cancellationToken);
         await call.RequestStream.WriteAsync(new UploadMessage { Header = header }, cancellationToken).ConfigureAwait(false);
         if (body is not null)
         {
-            foreach (ReadOnlyMemory<byte> slice in body.Slices(chunkBytes))
+            foreach (ReadOnlyMemory<byte> slice in body.ToPayload(chunkBytes).Slices(chunkBytes))
             {
                 await call.RequestStream.WriteAsync(new UploadMessage { Chunk = UnsafeByteOperations.UnsafeWrap(slice) }, cancellationToken).ConfigureAwait(false);
                 GrpcInstruments.BytesSent.Add(slice.Length, GrpcInstruments.Client);

@@ -1,4 +1,4 @@
-using System.IO.Hashing;
+using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -51,10 +51,9 @@ internal sealed class DataChannelClient(GrpcClientOptions options, int port, int
         }
     }
 
-    public async Task UploadAsync(ResultHeader header, ChunkedPayload? body, CancellationToken cancellationToken)
+    public async Task UploadAsync(ResultHeader header, UploadBody? body, CancellationToken cancellationToken)
     {
         byte[] headerBytes = header.ToByteArray();
-        ulong checksum = body?.Checksum ?? new XxHash3().GetCurrentHashAsUInt64();
         long length = body?.Length ?? 0;
         long resumedAt = -1;
         int failures = 0;
@@ -66,7 +65,7 @@ internal sealed class DataChannelClient(GrpcClientOptions options, int port, int
             {
                 await BackOffAsync(failures, cancellationToken).ConfigureAwait(false);
                 stream = await ConnectAsync(cancellationToken).ConfigureAwait(false);
-                await DataFrames.WriteRequestAsync(stream, new DataRequest(DataOperation.Upload, header.TaskId, Authorization, 0, headerBytes, checksum), cancellationToken).ConfigureAwait(false);
+                await DataFrames.WriteRequestAsync(stream, new DataRequest(DataOperation.Upload, header.TaskId, Authorization, 0, headerBytes), cancellationToken).ConfigureAwait(false);
                 DataResponse response = await ReadResponseAsync(stream, cancellationToken).ConfigureAwait(false);
                 if (response.Offset < 0 || response.Offset > length)
                 {
@@ -179,8 +178,11 @@ internal sealed class DataChannelClient(GrpcClientOptions options, int port, int
         return response.Status == StatusCode.OK ? response : throw new RpcException(new Status(response.Status, response.Message));
     }
 
-    /// <summary>Sends the body from <paramref name="offset"/> within the window and returns the server's verdict.</summary>
-    private async Task<(StatusCode Status, string Message)> SendFromAsync(Stream stream, ChunkedPayload? body, long offset, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the body (the bytes from <paramref name="offset"/> on the wire, within the window) and its XxHash3, and
+    /// returns the server's verdict.
+    /// </summary>
+    private async Task<(StatusCode Status, string Message)> SendFromAsync(Stream stream, UploadBody? body, long offset, CancellationToken cancellationToken)
     {
         var window = new AckWindow(offset, time);
         var verdict = new TaskCompletionSource<(StatusCode, string)>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -188,19 +190,21 @@ internal sealed class DataChannelClient(GrpcClientOptions options, int port, int
         Task reader = ReadVerdictAsync(stream, window, verdict, stop.Token);
         try
         {
-            long sent = offset;
+            var writer = new ResumeWriteStream(stream, offset, window, WindowBytes, Math.Min(options.ChunkBytes, WindowBytes / 2));
             if (body is not null)
             {
-                foreach (ReadOnlyMemory<byte> slice in body.Slices(offset, Math.Min(options.ChunkBytes, WindowBytes / 2)))
+                await body.WriteToAsync(writer, cancellationToken).ConfigureAwait(false);
+                if (writer.Position != body.Length)
                 {
-                    await window.WaitForAsync(sent + slice.Length - WindowBytes, null, cancellationToken).ConfigureAwait(false);
-                    await stream.WriteAsync(slice, cancellationToken).ConfigureAwait(false);
-                    sent += slice.Length;
-                    GrpcInstruments.BytesSent.Add(slice.Length, GrpcInstruments.Client);
+                    throw new InvalidOperationException($"The serializer wrote {writer.Position} bytes but announced {body.Length}.");
                 }
             }
 
+            byte[] trailer = new byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(trailer, writer.Checksum);
+            await stream.WriteAsync(trailer, cancellationToken).ConfigureAwait(false);
             await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+            GrpcInstruments.BytesSent.Add(writer.Sent, GrpcInstruments.Client);
             return await verdict.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         finally

@@ -112,7 +112,7 @@ internal sealed partial class DataChannelServer
         }
 
         PendingTask task = _uploads.Claim(header, identity, peer, "DataUpload");
-        using var upload = new ResumableUpload(UploadReceiver.BodyBytes(task, header), request.Checksum, _options.DataChannel.WindowBytes, _options.MessageTimeout, _time);
+        using var upload = new ResumableUpload(UploadReceiver.BodyBytes(task, header), _options.DataChannel.WindowBytes, _options.MessageTimeout, _time);
         task.DataUpload = upload;
         Task released = upload.AttachAsync(stream);
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);

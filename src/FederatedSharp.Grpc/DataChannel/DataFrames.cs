@@ -20,8 +20,7 @@ internal enum DataOperation : byte
 /// <param name="Authorization">The bearer token, or empty (a client certificate authenticates on TLS).</param>
 /// <param name="Offset">Download: the first byte wanted. Upload: 0 (the server says where to resume).</param>
 /// <param name="Header">Upload: the serialized result header (metrics, counts, the model's size). Download: empty.</param>
-/// <param name="Checksum">Upload: XxHash3 of the whole serialized model. Download: 0.</param>
-internal sealed record DataRequest(DataOperation Operation, string TaskId, string Authorization, long Offset, byte[] Header, ulong Checksum);
+internal sealed record DataRequest(DataOperation Operation, string TaskId, string Authorization, long Offset, byte[] Header);
 
 /// <summary>The server's answer to a <see cref="DataRequest"/>, before any model bytes.</summary>
 /// <param name="Status">OK, or why the request is refused.</param>
@@ -33,7 +32,8 @@ internal sealed record DataResponse(StatusCode Status, string Message, long Tota
 
 /// <summary>
 /// The data channel's framing: a request, a response, then raw model bytes one way and cumulative acknowledgements
-/// (8-byte offsets) the other way. An upload ends with a result frame. All integers little-endian.
+/// (8-byte offsets) the other way. A download's checksum is in the response; an upload's body is followed by its
+/// 8-byte XxHash3 and answered with a result frame. All integers little-endian.
 /// </summary>
 internal static class DataFrames
 {
@@ -55,14 +55,13 @@ internal static class DataFrames
     {
         byte[] taskId = Encoding.UTF8.GetBytes(request.TaskId);
         byte[] authorization = Encoding.UTF8.GetBytes(request.Authorization);
-        byte[] frame = new byte[4 + 4 + 2 + taskId.Length + 2 + authorization.Length + 8 + 8 + 4 + request.Header.Length];
+        byte[] frame = new byte[4 + 4 + 2 + taskId.Length + 2 + authorization.Length + 8 + 4 + request.Header.Length];
         var writer = new FrameWriter(frame);
         writer.Bytes(Magic);
         writer.Bytes([(byte)request.Operation, 0, 0, 0]);
         writer.Short(taskId);
         writer.Short(authorization);
         writer.Long(request.Offset);
-        writer.Long((long)request.Checksum);
         writer.Int(request.Header.Length);
         writer.Bytes(request.Header);
         await stream.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
@@ -87,11 +86,10 @@ internal static class DataFrames
 
         string taskId = await ReadShortStringAsync(stream, MaxTaskIdBytes, "task id", cancellationToken).ConfigureAwait(false);
         string authorization = await ReadShortStringAsync(stream, MaxAuthorizationBytes, "authorization", cancellationToken).ConfigureAwait(false);
-        byte[] numbers = new byte[20];
+        byte[] numbers = new byte[12];
         await ReadExactlyAsync(stream, numbers, cancellationToken).ConfigureAwait(false);
         long offset = BinaryPrimitives.ReadInt64LittleEndian(numbers);
-        ulong checksum = BinaryPrimitives.ReadUInt64LittleEndian(numbers.AsSpan(8));
-        int headerLength = BinaryPrimitives.ReadInt32LittleEndian(numbers.AsSpan(16));
+        int headerLength = BinaryPrimitives.ReadInt32LittleEndian(numbers.AsSpan(8));
         if (offset < 0 || headerLength < 0 || headerLength > MaxHeaderBytes)
         {
             throw new InvalidDataException($"Invalid data-channel request: offset {offset}, header of {headerLength} bytes.");
@@ -99,7 +97,7 @@ internal static class DataFrames
 
         byte[] header = new byte[headerLength];
         await ReadExactlyAsync(stream, header, cancellationToken).ConfigureAwait(false);
-        return new DataRequest(operation, taskId, authorization, offset, header, checksum);
+        return new DataRequest(operation, taskId, authorization, offset, header);
     }
 
     public static async Task WriteResponseAsync(Stream stream, DataResponse response, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.IO.Hashing;
 using FederatedSharp.Grpc.Streaming;
 using Grpc.Core;
@@ -17,7 +18,6 @@ internal sealed class ResumableUpload : BoundedReadStream
     private readonly SemaphoreSlim _arrived = new(0);
     private readonly XxHash3 _hash = new();
     private readonly long _expected;
-    private readonly ulong _checksum;
     private readonly long _ackEvery;
     private readonly TimeSpan _timeout;
     private readonly TimeProvider _time;
@@ -27,10 +27,9 @@ internal sealed class ResumableUpload : BoundedReadStream
     private long _acknowledged;
     private bool _closed;
 
-    public ResumableUpload(long expectedBytes, ulong checksum, int windowBytes, TimeSpan timeout, TimeProvider time)
+    public ResumableUpload(long expectedBytes, int windowBytes, TimeSpan timeout, TimeProvider time)
     {
         _expected = expectedBytes;
-        _checksum = checksum;
         _ackEvery = Math.Max(1, windowBytes / 4);
         _timeout = timeout;
         _time = time;
@@ -111,20 +110,40 @@ internal sealed class ResumableUpload : BoundedReadStream
         return 0;
     }
 
-    public override Task EnsureCompleteAsync(CancellationToken cancellationToken)
+    /// <summary>Checks the length, then reads the client's 8-byte XxHash3 trailer (resuming for it too) and compares.</summary>
+    public override async Task EnsureCompleteAsync(CancellationToken cancellationToken)
     {
         if (Received != _expected)
         {
             throw new InvalidDataException($"The uploaded model ended after {Received} bytes; {_expected} were announced.");
         }
 
-        ulong actual = _hash.GetCurrentHashAsUInt64();
-        if (actual != _checksum)
+        byte[] trailer = new byte[8];
+        while (true)
         {
-            throw new InvalidDataException($"The uploaded bytes do not match their checksum (XxHash3 {actual:x16}, announced {_checksum:x16}).");
+            Connection connection = _current ?? await TakeConnectionAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                using var deadline = new CancellationTokenSource(_timeout, _time);
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, connection.Cut.Token, deadline.Token);
+                if (await connection.Stream.ReadAtLeastAsync(trailer, trailer.Length, throwOnEndOfStream: false, linked.Token).ConfigureAwait(false) == trailer.Length)
+                {
+                    break;
+                }
+            }
+            catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+            }
+
+            Drop(connection);
         }
 
-        return Task.CompletedTask;
+        ulong announced = BinaryPrimitives.ReadUInt64LittleEndian(trailer);
+        ulong actual = _hash.GetCurrentHashAsUInt64();
+        if (actual != announced)
+        {
+            throw new InvalidDataException($"The uploaded bytes do not match their checksum (XxHash3 {actual:x16}, announced {announced:x16}).");
+        }
     }
 
     /// <summary>Ends the upload: tells the attached (or waiting) connection the outcome, then releases every connection.</summary>

@@ -101,7 +101,7 @@ internal sealed class ResumingDownloadStream(DataChannelClient client, string ta
             try
             {
                 stream = await client.ConnectAsync(cancellationToken).ConfigureAwait(false);
-                await DataFrames.WriteRequestAsync(stream, new DataRequest(DataOperation.Download, taskId, client.Authorization, _received, [], 0), cancellationToken).ConfigureAwait(false);
+                await DataFrames.WriteRequestAsync(stream, new DataRequest(DataOperation.Download, taskId, client.Authorization, _received, []), cancellationToken).ConfigureAwait(false);
                 DataResponse response = await client.ReadResponseAsync(stream, cancellationToken).ConfigureAwait(false);
                 if (response.Total != total || response.Offset != _received)
                 {

@@ -216,6 +216,14 @@ public sealed partial class BinaryModelSerializer : IModelSerializer
     public ModelParameters Deserialize(ReadOnlyMemory<byte> payload) => Deserialize(new ReadOnlySequence<byte>(payload));
 
     /// <inheritdoc />
+    public bool TryGetSerializedLength(ModelParameters parameters, out long length)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        length = GetSerializedLength(parameters, _options.Encoding);
+        return true;
+    }
+
+    /// <inheritdoc />
     public async Task SerializeAsync(ModelParameters parameters, Stream destination, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(parameters);

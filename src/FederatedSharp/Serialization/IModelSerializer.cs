@@ -14,6 +14,20 @@ public interface IModelSerializer
     /// <param name="destination">Where the bytes go.</param>
     void Serialize(ModelParameters parameters, IBufferWriter<byte> destination);
 
+    /// <summary>
+    /// The exact length <see cref="SerializeAsync"/> will write for <paramref name="parameters"/>, when the format can
+    /// tell without writing (a transport then streams the model without holding a serialized copy); the default
+    /// implementation cannot and returns false.
+    /// </summary>
+    /// <param name="parameters">The parameters.</param>
+    /// <param name="length">The serialized length in bytes, when known.</param>
+    /// <returns>True when <paramref name="length"/> is exact.</returns>
+    bool TryGetSerializedLength(ModelParameters parameters, out long length)
+    {
+        length = 0;
+        return false;
+    }
+
     /// <summary>Reads parameters from a complete payload.</summary>
     /// <param name="payload">The bytes.</param>
     /// <returns>New parameters the caller owns.</returns>

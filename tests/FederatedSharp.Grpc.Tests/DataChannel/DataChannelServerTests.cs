@@ -32,7 +32,7 @@ public class DataChannelServerTests
     private static async Task<DataResponse> RequestAsync(GrpcFederationHost host, X509Certificate2? certificate, string taskId)
     {
         await using Stream stream = await ConnectAsync(host, certificate);
-        await DataFrames.WriteRequestAsync(stream, new DataRequest(DataOperation.Download, taskId, "", 0, [], 0), CancellationToken.None);
+        await DataFrames.WriteRequestAsync(stream, new DataRequest(DataOperation.Download, taskId, "", 0, []), CancellationToken.None);
         return await DataFrames.ReadResponseAsync(stream, CancellationToken.None).WithTimeout();
     }
 

@@ -16,6 +16,13 @@ public class ResumableUploadTests
         return bytes;
     }
 
+    /// <summary>The bytes followed by their XxHash3 trailer (XOR <paramref name="corruption"/>), as a client sends them.</summary>
+    private static byte[] WithTrailer(byte[] bytes, byte[] all, ulong corruption = 0)
+    {
+        byte[] trailer = BitConverter.GetBytes(XxHash3.HashToUInt64(all) ^ corruption);
+        return [.. bytes, .. trailer];
+    }
+
     private static async Task<byte[]> ReadAllAsync(Stream stream, int length)
     {
         byte[] buffer = new byte[length];
@@ -38,9 +45,9 @@ public class ResumableUploadTests
     public async Task ReadAsync_ConnectionEndsPartWay_ResumesOnTheNextConnectionAtTheFirstMissingByte()
     {
         byte[] payload = Payload(1000);
-        using var upload = new ResumableUpload(payload.Length, XxHash3.HashToUInt64(payload), 64 * 1024, Timeout, TimeProvider.System);
+        using var upload = new ResumableUpload(payload.Length, 64 * 1024, Timeout, TimeProvider.System);
         var first = new ScriptedConnection(payload[..400]);
-        var second = new ScriptedConnection(payload[400..]);
+        var second = new ScriptedConnection(WithTrailer(payload[400..], payload));
         _ = upload.AttachAsync(first);
         Task<byte[]> reading = ReadAllAsync(upload, payload.Length);
 
@@ -64,8 +71,8 @@ public class ResumableUploadTests
     public async Task EnsureCompleteAsync_BytesDifferFromTheirChecksum_Throws()
     {
         byte[] payload = Payload(300);
-        using var upload = new ResumableUpload(payload.Length, XxHash3.HashToUInt64(payload) ^ 1, 64 * 1024, Timeout, TimeProvider.System);
-        _ = upload.AttachAsync(new ScriptedConnection(payload));
+        using var upload = new ResumableUpload(payload.Length, 64 * 1024, Timeout, TimeProvider.System);
+        _ = upload.AttachAsync(new ScriptedConnection(WithTrailer(payload, payload, corruption: 1)));
         await ReadAllAsync(upload, payload.Length).WithTimeout();
 
         InvalidDataException? ex = await Assert.ThrowsAsync<InvalidDataException>(() => upload.EnsureCompleteAsync(CancellationToken.None));
@@ -76,7 +83,7 @@ public class ResumableUploadTests
     public async Task ReadAsync_NoConnectionWithinTheTimeout_ThrowsTimeout()
     {
         var clock = new TimerObservingClock();
-        using var upload = new ResumableUpload(10, 0, 64 * 1024, Timeout, clock);
+        using var upload = new ResumableUpload(10, 64 * 1024, Timeout, clock);
         Task<byte[]> reading = ReadAllAsync(upload, 10);
 
         await clock.WaitForTimerAsync(Timeout).WithTimeout();
@@ -90,7 +97,7 @@ public class ResumableUploadTests
     public async Task FinishAsync_ConnectionWaitingAfterEveryByteArrived_IsAnsweredWithTheResult()
     {
         byte[] payload = Payload(50);
-        using var upload = new ResumableUpload(payload.Length, XxHash3.HashToUInt64(payload), 64 * 1024, Timeout, TimeProvider.System);
+        using var upload = new ResumableUpload(payload.Length, 64 * 1024, Timeout, TimeProvider.System);
         _ = upload.AttachAsync(new ScriptedConnection(payload));
         await ReadAllAsync(upload, payload.Length).WithTimeout();
         var late = new ScriptedConnection([]);
