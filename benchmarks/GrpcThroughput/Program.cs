@@ -2,7 +2,8 @@
 // receives K updates, with the bytes on the data channel (the default) and on gRPC streams. Measured next to raw
 // loopback TCP and TLS copies of the same bytes in the same run (this machine is shared and noisy, so only the ratios
 // mean something). Usage: dotnet run -c Release --project benchmarks/GrpcThroughput -- [--params N] [--clients K]
-// [--repeats R] [--tls-only|--plain-only] [--no-grpc-streams]
+// [--repeats R] [--warmups W] [--tls-only|--plain-only] [--no-grpc-streams]. Each transport runs W untimed rounds
+// first (default 3), so the JIT has compiled the hot loops at full optimization, as in a server that runs for hours.
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -18,6 +19,7 @@ using FederatedSharp.Parameters;
 int parameters = 100_000_000;
 int clients = 4;
 int repeats = 3;
+int warmups = 3;
 bool tls = true, plain = true, downloadOnly = false, grpcStreams = true;
 for (int i = 0; i < args.Length; i++)
 {
@@ -26,6 +28,7 @@ for (int i = 0; i < args.Length; i++)
         case "--params": parameters = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--clients": clients = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--repeats": repeats = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+        case "--warmups": warmups = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--tls-only": plain = false; break;
         case "--plain-only": tls = false; break;
         case "--download-only": downloadOnly = true; break;
@@ -114,7 +117,7 @@ async Task<List<double>> GrpcRoundsAsync(bool useTls, bool dataChannel, int clie
 
     await host.Transport.WaitForClientsAsync(clients);
     var speeds = new List<double>();
-    for (int r = 0; r < repeats + 1; r++)
+    for (int r = 0; r < repeats + warmups; r++)
     {
         var watch = Stopwatch.StartNew();
         var instructions = new FitInstructions(r + 1, global, ConfigRecord.Empty);
@@ -125,10 +128,10 @@ async Task<List<double>> GrpcRoundsAsync(bool useTls, bool dataChannel, int clie
             update.Dispose();
         }
 
-        if (r > 0)
+        if (r >= warmups)
         {
             speeds.Add(roundBytes / watch.Elapsed.TotalSeconds / 1e9);
-            Console.WriteLine($"  {label} round {r}: {watch.Elapsed.TotalSeconds:0.000} s, {speeds[^1]:0.00} GB/s");
+            Console.WriteLine($"  {label} round {r - warmups + 1}: {watch.Elapsed.TotalSeconds:0.000} s, {speeds[^1]:0.00} GB/s");
         }
     }
 

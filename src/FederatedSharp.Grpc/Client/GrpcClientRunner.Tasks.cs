@@ -27,7 +27,7 @@ public sealed partial class GrpcClientRunner
         {
             ConfigRecord config = ConfigConverter.FromWire(task.Config);
             ResultHeader header = new() { TaskId = task.TaskId };
-            UploadBody? upload = null;
+            ModelBody? upload = null;
             switch (task.Kind)
             {
                 case TaskKind.Fit:
@@ -134,7 +134,7 @@ public sealed partial class GrpcClientRunner
 
     // A fit: the global model down, training on the local client, the update up. The global model is freed once the
     // client is done with it (unless the update is the same object); the update lives until it is sent.
-    private async Task<UploadBody> FitAsync(
+    private async Task<ModelBody> FitAsync(
         IModelTransfer transfer, IClient client, TaskInstruction task, ConfigRecord config, ResultHeader header, int chunkBytes, CancellationToken cancellationToken)
     {
         ModelParameters global = await DownloadAsync(transfer, task, cancellationToken).ConfigureAwait(false);
@@ -156,13 +156,13 @@ public sealed partial class GrpcClientRunner
 
         header.ExampleCount = result.ExampleCount;
         header.Metrics = ConfigConverter.ToWire(result.Metrics);
-        UploadBody body = UploadBody.Create(result.Parameters, _options.Serializer, new Owned(result, global), chunkBytes);
+        ModelBody body = ModelBody.Create(result.Parameters, _options.Serializer, new Owned(result, global), chunkBytes);
         header.ModelBytes = body.Length;
         return body;
     }
 
     // A query: the optional parameters down, the answer's values in the header, its optional parameters up.
-    private async Task<UploadBody?> QueryAsync(
+    private async Task<ModelBody?> QueryAsync(
         IModelTransfer transfer, IClient client, TaskInstruction task, ConfigRecord config, ResultHeader header, int chunkBytes, CancellationToken cancellationToken)
     {
         ModelParameters? parameters = task.ModelBytes > 0 ? await DownloadAsync(transfer, task, cancellationToken).ConfigureAwait(false) : null;
@@ -185,7 +185,7 @@ public sealed partial class GrpcClientRunner
             return null;
         }
 
-        UploadBody body = UploadBody.Create(result.Parameters, _options.Serializer, new Owned(result, parameters), chunkBytes);
+        ModelBody body = ModelBody.Create(result.Parameters, _options.Serializer, new Owned(result, parameters), chunkBytes);
         header.ModelBytes = body.Length;
         return body;
     }

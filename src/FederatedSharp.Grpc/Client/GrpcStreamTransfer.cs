@@ -33,7 +33,7 @@ internal sealed class GrpcStreamTransfer(Federation.FederationClient api, Metada
         }
     }
 
-    public async Task UploadAsync(ResultHeader header, UploadBody? body, CancellationToken cancellationToken)
+    public async Task UploadAsync(ResultHeader header, ModelBody? body, CancellationToken cancellationToken)
     {
         using AsyncClientStreamingCall<UploadMessage, UploadAck> call = api.UploadResult(headers, cancellationToken: cancellationToken);
         await call.RequestStream.WriteAsync(new UploadMessage { Header = header }, cancellationToken).ConfigureAwait(false);

@@ -12,5 +12,5 @@ internal interface IModelTransfer
 
     /// <summary>Sends a task's result: the header, and the serialized model when there is one.</summary>
     /// <exception cref="global::Grpc.Core.RpcException">The server refused the result (its status and reason).</exception>
-    Task UploadAsync(ResultHeader header, UploadBody? body, CancellationToken cancellationToken);
+    Task UploadAsync(ResultHeader header, ModelBody? body, CancellationToken cancellationToken);
 }

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -35,7 +34,7 @@ internal sealed class DataChannelClient(GrpcClientOptions options, int port, int
 
     public async Task<ModelParameters> DownloadAsync(TaskInstruction task, CancellationToken cancellationToken)
     {
-        var stream = new ResumingDownloadStream(this, task.TaskId, task.ModelBytes);
+        var stream = new ResumingDownloadStream(this, task.TaskId, task.ModelBytes, verify: !options.Serializer.ChecksumsPayload);
         await using ConfiguredAsyncDisposable disposal = stream.ConfigureAwait(false);
         ModelParameters parameters = await options.Serializer.DeserializeAsync(stream, task.ModelBytes, cancellationToken).ConfigureAwait(false);
         try
@@ -51,7 +50,7 @@ internal sealed class DataChannelClient(GrpcClientOptions options, int port, int
         }
     }
 
-    public async Task UploadAsync(ResultHeader header, UploadBody? body, CancellationToken cancellationToken)
+    public async Task UploadAsync(ResultHeader header, ModelBody? body, CancellationToken cancellationToken)
     {
         byte[] headerBytes = header.ToByteArray();
         long length = body?.Length ?? 0;
@@ -182,7 +181,7 @@ internal sealed class DataChannelClient(GrpcClientOptions options, int port, int
     /// Writes the body (the bytes from <paramref name="offset"/> on the wire, within the window) and its XxHash3, and
     /// returns the server's verdict.
     /// </summary>
-    private async Task<(StatusCode Status, string Message)> SendFromAsync(Stream stream, UploadBody? body, long offset, CancellationToken cancellationToken)
+    private async Task<(StatusCode Status, string Message)> SendFromAsync(Stream stream, ModelBody? body, long offset, CancellationToken cancellationToken)
     {
         var window = new AckWindow(offset, time);
         var verdict = new TaskCompletionSource<(StatusCode, string)>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -190,7 +189,7 @@ internal sealed class DataChannelClient(GrpcClientOptions options, int port, int
         Task reader = ReadVerdictAsync(stream, window, verdict, stop.Token);
         try
         {
-            var writer = new ResumeWriteStream(stream, offset, window, WindowBytes, Math.Min(options.ChunkBytes, WindowBytes / 2));
+            var writer = new ResumeWriteStream(stream, offset, window, WindowBytes, Math.Min(options.ChunkBytes, WindowBytes / 2), hash: !options.Serializer.ChecksumsPayload);
             if (body is not null)
             {
                 await body.WriteToAsync(writer, cancellationToken).ConfigureAwait(false);
@@ -200,9 +199,7 @@ internal sealed class DataChannelClient(GrpcClientOptions options, int port, int
                 }
             }
 
-            byte[] trailer = new byte[8];
-            BinaryPrimitives.WriteUInt64LittleEndian(trailer, writer.Checksum);
-            await stream.WriteAsync(trailer, cancellationToken).ConfigureAwait(false);
+            await stream.WriteAsync(DataFrames.Checksum(writer.Checksum), cancellationToken).ConfigureAwait(false);
             await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
             GrpcInstruments.BytesSent.Add(writer.Sent, GrpcInstruments.Client);
             return await verdict.Task.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -11,46 +11,42 @@ namespace FederatedSharp.Grpc.DataChannel;
 internal sealed partial class DataChannelServer
 {
     /// <summary>
-    /// Streams a task's serialized model from the requested offset, keeping at most one window beyond the client's
-    /// acknowledgements, and waits for the last acknowledgement.
+    /// Streams a task's model from the requested offset (serialized while it is sent, where the format allows, so the
+    /// server holds no serialized copy), keeping at most one window beyond the client's acknowledgements; then its
+    /// XxHash3; then waits for the last acknowledgement.
     /// </summary>
     private async Task SendAsync(Stream stream, DataRequest request, string? identity, string peer)
     {
         PendingTask task = _sessions.FindTask(request.TaskId, identity, peer, "DataDownload");
-        if (task.Payload is not { } payload)
+        if (task.Model is not { } model)
         {
             throw _guard.Refuse(peer, "DataDownload", StatusCode.InvalidArgument, $"Task '{request.TaskId}' has no model.");
         }
 
-        if (request.Offset > payload.Length)
+        if (request.Offset > task.ModelBytes)
         {
-            throw _guard.Refuse(peer, "DataDownload", StatusCode.OutOfRange, $"Offset {request.Offset} is past the end of the {payload.Length}-byte model.");
+            throw _guard.Refuse(peer, "DataDownload", StatusCode.OutOfRange, $"Offset {request.Offset} is past the end of the {task.ModelBytes}-byte model.");
         }
 
         if (request.Offset > 0)
         {
-            GrpcLog.TransferResuming(_logger, "download", request.TaskId, request.Offset, payload.Length);
+            GrpcLog.TransferResuming(_logger, "download", request.TaskId, request.Offset, task.ModelBytes);
         }
 
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, task.Session.Ended);
         CancellationToken token = linked.Token;
-        await DataFrames.WriteResponseAsync(stream, new DataResponse(StatusCode.OK, "", payload.Length, request.Offset, payload.Checksum), token).ConfigureAwait(false);
+        using ModelBody body = ModelBody.Create(model, _options.Serializer, owner: null, _options.ChunkBytes, () => task.Payload!);
+        await DataFrames.WriteResponseAsync(stream, new DataResponse(StatusCode.OK, "", body.Length, request.Offset, 0), token).ConfigureAwait(false);
         int windowBytes = _options.DataChannel.WindowBytes;
         var window = new AckWindow(request.Offset, _time);
         Task acknowledgements = ReadAcknowledgementsAsync(stream, window, token);
         try
         {
-            long sent = request.Offset;
-            foreach (ReadOnlyMemory<byte> slice in payload.Slices(request.Offset, Math.Min(_options.ChunkBytes, windowBytes / 2)))
-            {
-                await window.WaitForAsync(sent + slice.Length - windowBytes, _options.MessageTimeout, token).ConfigureAwait(false);
-                await stream.WriteAsync(slice, token).ConfigureAwait(false);
-                sent += slice.Length;
-                _payloads.CountSent(slice.Length);
-            }
-
+            var writer = new ResumeWriteStream(stream, request.Offset, window, windowBytes, Math.Min(_options.ChunkBytes, windowBytes / 2), hash: !_options.Serializer.ChecksumsPayload, _payloads.CountSent);
+            await body.WriteToAsync(writer, token).ConfigureAwait(false);
+            await stream.WriteAsync(DataFrames.Checksum(writer.Checksum), token).ConfigureAwait(false);
             await stream.FlushAsync(token).ConfigureAwait(false);
-            await window.WaitForAsync(payload.Length, _options.MessageTimeout, token).ConfigureAwait(false);
+            await window.WaitForAsync(body.Length, _options.MessageTimeout, token).ConfigureAwait(false);
         }
         finally
         {
@@ -112,7 +108,7 @@ internal sealed partial class DataChannelServer
         }
 
         PendingTask task = _uploads.Claim(header, identity, peer, "DataUpload");
-        using var upload = new ResumableUpload(UploadReceiver.BodyBytes(task, header), _options.DataChannel.WindowBytes, _options.MessageTimeout, _time);
+        using var upload = new ResumableUpload(UploadReceiver.BodyBytes(task, header), _options.DataChannel.WindowBytes, _options.MessageTimeout, _time, verify: !_options.Serializer.ChecksumsPayload);
         task.DataUpload = upload;
         Task released = upload.AttachAsync(stream);
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);

@@ -27,13 +27,13 @@ internal sealed record DataRequest(DataOperation Operation, string TaskId, strin
 /// <param name="Message">The refusal's reason; empty when OK.</param>
 /// <param name="Total">The transfer's full length in bytes.</param>
 /// <param name="Offset">Where the bytes that follow (download) or the bytes wanted next (upload) start.</param>
-/// <param name="Checksum">Download: XxHash3 of the whole payload. Upload: 0.</param>
-internal sealed record DataResponse(StatusCode Status, string Message, long Total, long Offset, ulong Checksum);
+/// <param name="Reserved">0 (room for a later version).</param>
+internal sealed record DataResponse(StatusCode Status, string Message, long Total, long Offset, ulong Reserved);
 
 /// <summary>
 /// The data channel's framing: a request, a response, then raw model bytes one way and cumulative acknowledgements
-/// (8-byte offsets) the other way. A download's checksum is in the response; an upload's body is followed by its
-/// 8-byte XxHash3 and answered with a result frame. All integers little-endian.
+/// (8-byte offsets) the other way. Every body is followed by its 8-byte XxHash3; an upload is answered with a result
+/// frame. All integers little-endian.
 /// </summary>
 internal static class DataFrames
 {
@@ -109,7 +109,7 @@ internal static class DataFrames
         writer.Short(message);
         writer.Long(response.Total);
         writer.Long(response.Offset);
-        writer.Long((long)response.Checksum);
+        writer.Long((long)response.Reserved);
         await stream.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
         await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -186,6 +186,14 @@ internal static class DataFrames
             default:
                 throw new InvalidDataException($"Unknown upload frame tag {tag[0]}.");
         }
+    }
+
+    /// <summary>The 8-byte trailer that follows a body: its XxHash3.</summary>
+    public static byte[] Checksum(ulong hash)
+    {
+        byte[] trailer = new byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(trailer, hash);
+        return trailer;
     }
 
     private static string Truncate(string message) => message.Length <= 1000 ? message : message[..1000];

@@ -16,7 +16,7 @@ internal sealed class ResumableUpload : BoundedReadStream
 {
     private readonly object _gate = new();
     private readonly SemaphoreSlim _arrived = new(0);
-    private readonly XxHash3 _hash = new();
+    private readonly XxHash3? _hash;
     private readonly long _expected;
     private readonly long _ackEvery;
     private readonly TimeSpan _timeout;
@@ -27,8 +27,9 @@ internal sealed class ResumableUpload : BoundedReadStream
     private long _acknowledged;
     private bool _closed;
 
-    public ResumableUpload(long expectedBytes, int windowBytes, TimeSpan timeout, TimeProvider time)
+    public ResumableUpload(long expectedBytes, int windowBytes, TimeSpan timeout, TimeProvider time, bool verify = true)
     {
+        _hash = verify ? new XxHash3() : null;
         _expected = expectedBytes;
         _ackEvery = Math.Max(1, windowBytes / 4);
         _timeout = timeout;
@@ -46,7 +47,7 @@ internal sealed class ResumableUpload : BoundedReadStream
     /// </summary>
     public Task AttachAsync(Stream stream)
     {
-        var connection = new Connection(stream);
+        var connection = new Connection(stream, _timeout, _time);
         Connection? replaced;
         lock (_gate)
         {
@@ -75,20 +76,19 @@ internal sealed class ResumableUpload : BoundedReadStream
             int read;
             try
             {
-                using var deadline = new CancellationTokenSource(_timeout, _time);
-                using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, connection.Cut.Token, deadline.Token);
                 try
                 {
-                    read = await connection.Stream.ReadAsync(buffer[..wanted], linked.Token).ConfigureAwait(false);
+                    read = await connection.Stream.ReadAsync(buffer[..wanted], connection.ReadToken(cancellationToken)).ConfigureAwait(false);
                 }
-                catch (OperationCanceledException) when (deadline.IsCancellationRequested && !connection.Cut.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                catch (OperationCanceledException) when (connection.Idle.HasExpired && !connection.Cut.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
                 {
                     throw new TimeoutException($"No bytes of the uploaded model arrived within {_timeout.TotalSeconds:0.#} s.");
                 }
 
                 if (read > 0)
                 {
-                    _hash.Append(buffer.Span[..read]);
+                    connection.Idle.Touch();
+                    _hash?.Append(buffer.Span[..read]);
                     long received = Interlocked.Add(ref _received, read);
                     if (received - _acknowledged >= _ackEvery || received == _expected)
                     {
@@ -124,9 +124,7 @@ internal sealed class ResumableUpload : BoundedReadStream
             Connection connection = _current ?? await TakeConnectionAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                using var deadline = new CancellationTokenSource(_timeout, _time);
-                using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, connection.Cut.Token, deadline.Token);
-                if (await connection.Stream.ReadAtLeastAsync(trailer, trailer.Length, throwOnEndOfStream: false, linked.Token).ConfigureAwait(false) == trailer.Length)
+                if (await connection.Stream.ReadAtLeastAsync(trailer, trailer.Length, throwOnEndOfStream: false, connection.ReadToken(cancellationToken)).ConfigureAwait(false) == trailer.Length)
                 {
                     break;
                 }
@@ -139,7 +137,7 @@ internal sealed class ResumableUpload : BoundedReadStream
         }
 
         ulong announced = BinaryPrimitives.ReadUInt64LittleEndian(trailer);
-        ulong actual = _hash.GetCurrentHashAsUInt64();
+        ulong actual = _hash?.GetCurrentHashAsUInt64() ?? 0;
         if (actual != announced)
         {
             throw new InvalidDataException($"The uploaded bytes do not match their checksum (XxHash3 {actual:x16}, announced {announced:x16}).");
@@ -267,16 +265,40 @@ internal sealed class ResumableUpload : BoundedReadStream
         base.Dispose(disposing);
     }
 
-    private sealed class Connection(Stream stream)
+    private sealed class Connection(Stream stream, TimeSpan timeout, TimeProvider time)
     {
+        private CancellationTokenSource? _reads;
+        private CancellationToken _readsFor;
+
         public Stream Stream { get; } = stream;
 
         public CancellationTokenSource Cut { get; } = new();
+
+        public IdleWatchdog Idle { get; } = new(timeout, time);
 
         public TaskCompletionSource Released { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public bool Responded { get; set; }
 
-        public void Release() => Released.TrySetResult();
+        /// <summary>Cancelled by the reader's token, a cut, or the connection idle for the timeout (one link per reader token).</summary>
+        public CancellationToken ReadToken(CancellationToken cancellationToken)
+        {
+            if (_reads is null || _readsFor != cancellationToken)
+            {
+                _reads?.Dispose();
+                _reads = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Cut.Token, Idle.Token);
+                _readsFor = cancellationToken;
+            }
+
+            return _reads.Token;
+        }
+
+        public void Release()
+        {
+            if (Released.TrySetResult())
+            {
+                Idle.Dispose();
+            }
+        }
     }
 }

@@ -3,16 +3,17 @@ using System.IO.Hashing;
 namespace FederatedSharp.Grpc.DataChannel;
 
 /// <summary>
-/// What an upload body is written to on one connection: it hashes every byte from the start of the body, drops the
-/// bytes the server already has, and sends the rest keeping at most one window beyond the server's acknowledgements.
+/// What a model body is written to on one connection: it hashes every byte from the start of the body (unless the
+/// format checksums itself), drops the
+/// bytes the receiver already has, and sends the rest keeping at most one window beyond the receiver's acknowledgements.
 /// </summary>
-internal sealed class ResumeWriteStream(Stream connection, long skip, AckWindow window, int windowBytes, int maxWrite) : Stream
+internal sealed class ResumeWriteStream(Stream connection, long skip, AckWindow window, int windowBytes, int maxWrite, bool hash, Action<int>? sent = null) : Stream
 {
-    private readonly XxHash3 _hash = new();
+    private readonly XxHash3? _hash = hash ? new XxHash3() : null;
     private long _position;
 
-    /// <summary>XxHash3 of every byte written so far, from the first byte of the body.</summary>
-    public ulong Checksum => _hash.GetCurrentHashAsUInt64();
+    /// <summary>XxHash3 of every byte written so far, from the first byte of the body (0 when not hashing).</summary>
+    public ulong Checksum => _hash?.GetCurrentHashAsUInt64() ?? 0;
 
     /// <summary>Body bytes sent on this connection.</summary>
     public long Sent { get; private set; }
@@ -33,7 +34,7 @@ internal sealed class ResumeWriteStream(Stream connection, long skip, AckWindow 
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        _hash.Append(buffer.Span);
+        _hash?.Append(buffer.Span);
         long start = _position;
         _position += buffer.Length;
         if (_position <= skip)
@@ -51,6 +52,7 @@ internal sealed class ResumeWriteStream(Stream connection, long skip, AckWindow 
             rest = rest[count..];
             at += count;
             Sent += count;
+            sent?.Invoke(count);
         }
     }
 

@@ -8,19 +8,22 @@ namespace FederatedSharp.Grpc.DataChannel;
 /// A task's model as the client's deserializer reads it from the data channel. It reads straight from the connection
 /// into the deserializer's buffer, acknowledges every quarter window, and after a cut opens a new connection that
 /// asks for the first byte not yet read, so nothing already received is sent again. The bytes are hashed and checked
-/// against the server's XxHash3 at the end.
+/// against the XxHash3 trailer the server sends after the last byte (unless the format checksums itself: then both
+/// sides leave the trailer 0 and the deserializer checks).
 /// </summary>
-internal sealed class ResumingDownloadStream(DataChannelClient client, string taskId, long total) : BoundedReadStream
+internal sealed class ResumingDownloadStream(DataChannelClient client, string taskId, long total, bool verify) : BoundedReadStream
 {
-    private readonly XxHash3 _hash = new();
+    private readonly XxHash3? _hash = verify ? new XxHash3() : null;
     private readonly byte[] _scratch = new byte[8];
     private readonly long _ackEvery = Math.Max(1, client.WindowBytes / 4);
     private Stream? _connection;
-    private ulong? _checksum;
     private long _received;
     private long _acknowledged;
     private int _failures;
     private Exception? _lastCause;
+    private IdleWatchdog? _idle;
+    private CancellationTokenSource? _reads;
+    private CancellationToken _readsFor;
 
     public override long Received => _received;
 
@@ -32,13 +35,12 @@ internal sealed class ResumingDownloadStream(DataChannelClient client, string ta
             int wanted = (int)Math.Min(buffer.Length, total - _received);
             try
             {
-                using var deadline = new CancellationTokenSource(client.Options.MessageTimeout, client.Time);
-                using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
-                int read = await connection.ReadAsync(buffer[..wanted], linked.Token).ConfigureAwait(false);
+                int read = await connection.ReadAsync(buffer[..wanted], ReadToken(cancellationToken)).ConfigureAwait(false);
                 if (read > 0)
                 {
+                    _idle!.Touch();
                     _failures = 0;
-                    _hash.Append(buffer.Span[..read]);
+                    _hash?.Append(buffer.Span[..read]);
                     _received += read;
                     if (_received - _acknowledged >= _ackEvery || _received == total)
                     {
@@ -62,20 +64,41 @@ internal sealed class ResumingDownloadStream(DataChannelClient client, string ta
         return 0;
     }
 
-    public override Task EnsureCompleteAsync(CancellationToken cancellationToken)
+    /// <summary>Checks the length, then reads the server's 8-byte XxHash3 trailer (resuming for it too) and compares.</summary>
+    public override async Task EnsureCompleteAsync(CancellationToken cancellationToken)
     {
         if (_received != total)
         {
             throw new InvalidDataException($"The global model ended after {_received} bytes; {total} were announced.");
         }
 
-        ulong actual = _hash.GetCurrentHashAsUInt64();
-        if (actual != _checksum)
+        byte[] trailer = new byte[8];
+        while (true)
         {
-            throw new InvalidDataException($"The downloaded bytes do not match their checksum (XxHash3 {actual:x16}, announced {_checksum:x16}).");
+            Stream connection = _connection ??= await OpenAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (await connection.ReadAtLeastAsync(trailer, trailer.Length, throwOnEndOfStream: false, ReadToken(cancellationToken)).ConfigureAwait(false) == trailer.Length)
+                {
+                    break;
+                }
+
+                _lastCause = new EndOfStreamException("the server closed the data connection before the checksum");
+            }
+            catch (Exception ex) when (DataChannelClient.IsConnectionFailure(ex, cancellationToken))
+            {
+                _lastCause = ex;
+            }
+
+            await CloseAsync().ConfigureAwait(false);
         }
 
-        return Task.CompletedTask;
+        ulong announced = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(trailer);
+        ulong actual = _hash?.GetCurrentHashAsUInt64() ?? 0;
+        if (actual != announced)
+        {
+            throw new InvalidDataException($"The downloaded bytes do not match their checksum (XxHash3 {actual:x16}, announced {announced:x16}).");
+        }
     }
 
     public override async ValueTask DisposeAsync()
@@ -108,13 +131,8 @@ internal sealed class ResumingDownloadStream(DataChannelClient client, string ta
                     throw new InvalidDataException($"The server offered bytes {response.Offset}.. of {response.Total}; bytes {_received}.. of {total} were wanted.");
                 }
 
-                if (_checksum is ulong known && known != response.Checksum)
-                {
-                    throw new InvalidDataException("The global model changed between two connections of one download.");
-                }
-
-                _checksum = response.Checksum;
                 _acknowledged = _received;
+                _idle = new IdleWatchdog(client.Options.MessageTimeout, client.Time);
                 if (_received > 0)
                 {
                     GrpcLog.TransferResuming(client.Logger, "download", taskId, _received, total);
@@ -157,11 +175,28 @@ internal sealed class ResumingDownloadStream(DataChannelClient client, string ta
         }
     }
 
+    // Cancelled by the reader's token or the connection idle for the message timeout (one link per reader token).
+    private CancellationToken ReadToken(CancellationToken cancellationToken)
+    {
+        if (_reads is null || _readsFor != cancellationToken)
+        {
+            _reads?.Dispose();
+            _reads = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _idle!.Token);
+            _readsFor = cancellationToken;
+        }
+
+        return _reads.Token;
+    }
+
     private async Task CloseAsync()
     {
         if (_connection is { } connection)
         {
             _connection = null;
+            _reads?.Dispose();
+            _reads = null;
+            _idle?.Dispose();
+            _idle = null;
             await connection.DisposeAsync().ConfigureAwait(false);
         }
     }

@@ -134,8 +134,10 @@ public sealed class GrpcFederationTransport : ITransport
             throw new ClientFailedException(clientId, "it is not connected.");
         }
 
-        ChunkedPayload? payload = parameters is null ? null : Payloads.Get(parameters, round, kind);
-        var task = new PendingTask(Guid.NewGuid().ToString("N"), session, kind, round, payload);
+        // Serialized on first use: a data-channel client streams the model itself, a gRPC client gets the shared chunks.
+        Func<ChunkedPayload>? serialize = parameters is null ? null : () => Payloads.Get(parameters, round, kind);
+        long modelBytes = parameters is null ? 0 : _options.Serializer.TryGetSerializedLength(parameters, out long length) ? length : serialize!().Length;
+        var task = new PendingTask(Guid.NewGuid().ToString("N"), session, kind, round, parameters, modelBytes, serialize);
         _sessions.AddTask(task);
         try
         {
@@ -152,7 +154,7 @@ public sealed class GrpcFederationTransport : ITransport
                     Kind = kind,
                     Round = round,
                     Config = ConfigConverter.ToWire(config),
-                    ModelBytes = payload?.Length ?? 0,
+                    ModelBytes = modelBytes,
                     QueryName = queryName,
                     Traceparent = Activity.Current?.Id ?? "",
                     Tracestate = Activity.Current?.TraceStateString ?? "",

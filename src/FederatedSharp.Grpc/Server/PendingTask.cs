@@ -1,6 +1,7 @@
 using FederatedSharp.Grpc.DataChannel;
 using FederatedSharp.Grpc.Protocol;
 using FederatedSharp.Grpc.Streaming;
+using FederatedSharp.Parameters;
 
 namespace FederatedSharp.Grpc.Server;
 
@@ -9,13 +10,17 @@ internal sealed class PendingTask
 {
     private int _uploadStarted;
 
-    public PendingTask(string taskId, ClientSession session, TaskKind kind, int round, ChunkedPayload? payload)
+    private readonly Lazy<ChunkedPayload>? _payload;
+
+    public PendingTask(string taskId, ClientSession session, TaskKind kind, int round, ModelParameters? model, long modelBytes, Func<ChunkedPayload>? serialize)
     {
         TaskId = taskId;
         Session = session;
         Kind = kind;
         Round = round;
-        Payload = payload;
+        Model = model;
+        ModelBytes = modelBytes;
+        _payload = serialize is null ? null : new Lazy<ChunkedPayload>(serialize);
     }
 
     public string TaskId { get; }
@@ -26,7 +31,14 @@ internal sealed class PendingTask
 
     public int Round { get; }
 
-    public ChunkedPayload? Payload { get; }
+    /// <summary>The model the client downloads (the caller's; it outlives the task), or null.</summary>
+    public ModelParameters? Model { get; }
+
+    /// <summary>The model's serialized length.</summary>
+    public long ModelBytes { get; }
+
+    /// <summary>The model serialized in chunks (shared by every task of the round), made on first use.</summary>
+    public ChunkedPayload? Payload => _payload?.Value;
 
     public TaskCompletionSource<object> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

@@ -216,6 +216,10 @@ public sealed partial class BinaryModelSerializer : IModelSerializer
     public ModelParameters Deserialize(ReadOnlyMemory<byte> payload) => Deserialize(new ReadOnlySequence<byte>(payload));
 
     /// <inheritdoc />
+    /// <remarks>FSMP ends with the XxHash64 of everything before it, checked before deserialization returns.</remarks>
+    public bool ChecksumsPayload => true;
+
+    /// <inheritdoc />
     public bool TryGetSerializedLength(ModelParameters parameters, out long length)
     {
         ArgumentNullException.ThrowIfNull(parameters);

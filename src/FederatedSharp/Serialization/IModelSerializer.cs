@@ -15,6 +15,12 @@ public interface IModelSerializer
     void Serialize(ModelParameters parameters, IBufferWriter<byte> destination);
 
     /// <summary>
+    /// True when the payload carries its own checksum over every byte and deserialization fails on a mismatch (a
+    /// transport then need not hash the bytes again); the default implementation says false.
+    /// </summary>
+    bool ChecksumsPayload => false;
+
+    /// <summary>
     /// The exact length <see cref="SerializeAsync"/> will write for <paramref name="parameters"/>, when the format can
     /// tell without writing (a transport then streams the model without holding a serialized copy); the default
     /// implementation cannot and returns false.

@@ -47,15 +47,18 @@ public class DataChannelClientTests
         return model;
     }
 
-    private static async Task<(FitResult? Result, Exception? Error, long ServerSent)> RunThroughProxyAsync(FaultInjectingProxy proxy, ModelParameters global, int maxResumeAttempts = 5)
+    private static async Task<(FitResult? Result, Exception? Error, long ServerSent)> RunThroughProxyAsync(
+        FaultInjectingProxy proxy, ModelParameters global, int maxResumeAttempts = 5, IModelSerializer? serializer = null)
     {
         await using GrpcFederationHost host = await TestFederation.StartMutualTlsAsync(o =>
         {
             o.Federation.DataChannel.WindowBytes = Window;
             o.Federation.DataChannel.AdvertisedPort = proxy.Port;
+            o.Federation.Serializer = serializer ?? o.Federation.Serializer;
         });
         proxy.TargetPort = host.Transport.DataPort!.Value;
         GrpcClientOptions options = TestFederation.MutualTlsClient(host, "site");
+        options.Serializer = serializer ?? options.Serializer;
         options.MaxResumeAttempts = maxResumeAttempts;
         options.InitialReconnectDelay = TimeSpan.FromMilliseconds(20);
         using var stop = new CancellationTokenSource();
@@ -155,5 +158,23 @@ public class DataChannelClientTests
         result?.Dispose();
         Assert.That(error, Is.TypeOf<ClientFailedException>());
         Assert.That(error!.Message, Does.Contain($"The {(download ? "download" : "upload")} of task").And.Contain("could not resume after 2 attempts"));
+    }
+
+    [TestCase(true)]
+    [TestCase(false)]
+    public async Task FitAsync_FormatWithoutItsOwnChecksumCutHalfway_ResumesWithTheTransferChecksum(bool download)
+    {
+        // Safetensors has no checksum and no length up front: the data channel hashes the bytes itself and sends chunks.
+        using ModelParameters global = CreateModel();
+        await using var proxy = new FaultInjectingProxy { CutConnection = download ? 0 : 1, CutTowardsClient = download, CutAfterBytes = 2_000_000 };
+
+        (FitResult? result, Exception? error, _) = await RunThroughProxyAsync(proxy, global, serializer: new SafetensorsSerializer());
+
+        Assert.That(error, Is.Null);
+        using (result)
+        {
+            AssertIncremented(global, result!);
+            Assert.That(proxy.Cuts, Is.EqualTo(1));
+        }
     }
 }
