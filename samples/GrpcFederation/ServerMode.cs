@@ -33,13 +33,18 @@ public static class ServerMode
         using var initialModel = HeartDiseaseFederation.CreateModel();
         using ModelParameters initial = new FederatedSharp.TorchSharp.TorchModelAdapter(initialModel).ToParameters();
 
+        var serverCertificate = Certificates.LoadServer(certs);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenAnyIP(settings.Port, listen =>
         {
             listen.Protocols = HttpProtocols.Http2;
-            listen.UseHttps(https => https.UseFederationHttps(Certificates.LoadServer(certs)));
+            listen.UseHttps(https => https.UseFederationHttps(serverCertificate));
         }));
+
+        // Model bytes travel on the data channel (Federation:Grpc:DataChannel in appsettings.json: its port), with the
+        // same certificate as the gRPC endpoint.
         builder.Services.AddFederatedGrpcTransport(builder.Configuration.GetSection("Federation:Grpc"), o =>
         {
+            o.DataChannel.ServerCertificate = serverCertificate;
             o.ClientCertificateAuthority = Certificates.LoadCa(certs);
             o.AllowedClientIds.UnionWith(HeartDiseaseData.CentreNames.Select(Certificates.ClientId));
         });
@@ -70,7 +75,8 @@ public static class ServerMode
         await using WebApplication app = builder.Build();
         app.MapFederatedGrpcTransport();
         await app.StartAsync();
-        Console.WriteLine($"Listening on port {settings.Port} with mutual TLS; waiting for the {HeartDiseaseData.CentreNames.Length} hospitals ...");
+        int? dataPort = app.Services.GetRequiredService<GrpcFederationTransport>().DataPort;
+        Console.WriteLine($"Listening on port {settings.Port} with mutual TLS{(dataPort is int p ? $" (model bytes on port {p})" : "")}; waiting for the {HeartDiseaseData.CentreNames.Length} hospitals ...");
         await app.WaitForShutdownAsync();
 
         Task<FederationResult> completion = app.Services.GetRequiredService<FederatedServerHostedService>().Completion;
