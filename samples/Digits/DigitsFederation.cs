@@ -4,6 +4,7 @@ using System.IO.Compression;
 using FederatedSharp;
 using FederatedSharp.Aggregation;
 using FederatedSharp.Clients;
+using FederatedSharp.Compression;
 using FederatedSharp.Parameters;
 using FederatedSharp.Serialization;
 using FederatedSharp.Server;
@@ -36,8 +37,14 @@ public sealed class DigitsOptions
 
     public ulong Seed { get; set; } = 1;
 
-    /// <summary>Wire encoding of every model exchanged (null: no serialization).</summary>
+    /// <summary>Wire encoding of every model exchanged (null: no serialization, unless <see cref="SparseWire"/>).</summary>
     public ElementEncoding? Encoding { get; set; }
+
+    /// <summary>Models cross the wire in the sparse format (dense tensors as float32, sparse ones without their zeros).</summary>
+    public bool SparseWire { get; set; }
+
+    /// <summary>Top-k sparse updates with error feedback: the fraction of each update's values sent (null: whole models).</summary>
+    public double? TopKFraction { get; set; }
 
     public string? DataDirectory { get; set; }
 }
@@ -114,18 +121,19 @@ public static class DigitsFederation
         using TorchTrainerClient evaluator = CreateClient(data, partition[0], options, 0);
         using ModelParameters initial = new FederatedSharp.TorchSharp.TorchModelAdapter(CreateModel()).ToParameters();
 
-        var wire = options.Encoding is { } encoding ? new BinaryModelSerializer(new BinaryModelSerializerOptions { Encoding = encoding }) : null;
+        IModelSerializer? wire = options.SparseWire ? new SparseModelSerializer()
+            : options.Encoding is { } encoding ? new BinaryModelSerializer(new BinaryModelSerializerOptions { Encoding = encoding }) : null;
         await using var transport = new InMemoryTransport(new InMemoryTransportOptions { MaxConcurrency = 2, WireSerializer = wire });
         for (int i = 0; i < clients.Count; i++)
         {
-            transport.AddClient(FederatedSimulation.ClientId(i), clients[i]);
+            transport.AddClient(FederatedSimulation.ClientId(i), options.TopKFraction is null ? clients[i] : new TopKUpdateClient(clients[i]));
         }
 
         var accuracy = new List<double>();
         var stopwatch = Stopwatch.StartNew();
         try
         {
-            FederatedServer server = new FederatedServerBuilder()
+            FederatedServerBuilder builder = new FederatedServerBuilder()
                 .UseTransport(transport)
                 .UseAggregator(CreateStrategy(options.Strategy))
                 .WithInitialParameters(initial)
@@ -143,8 +151,13 @@ public static class DigitsFederation
                     accuracy.Add(r.Metrics["accuracy"].AsDouble());
                     progress?.Report((round, accuracy[^1]));
                     return Task.FromResult(r);
-                })
-                .Build();
+                });
+            if (options.TopKFraction is double fraction)
+            {
+                builder.UseSparseUpdates(fraction);
+            }
+
+            FederatedServer server = builder.Build();
             using FederationResult result = await server.RunAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
             return new DigitsResult(options.Strategy, accuracy, accuracy[^1], transport.BytesSent, transport.BytesReceived, stopwatch.Elapsed);
         }

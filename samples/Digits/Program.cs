@@ -7,7 +7,8 @@ using Spectre.Console;
 
 // Federated 8x8 digits: 20 clients with Dirichlet(0.5) label skew train a small CNN.
 // Usage: dotnet run --project samples/Digits -c Release -- [--strategy fedavg|fedprox|fedadam|scaffold|all]
-//        [--rounds 50] [--encoding f32|f16|bf16|int8|int4|nf4] [--seed 1] [--output results.json] [--plot digits.png] [--overhead]
+//        [--rounds 50] [--encoding f32|f16|bf16|int8|int4|nf4|sparse] [--topk 0.01] [--seed 1] [--output results.json] [--plot digits.png] [--overhead]
+//        --topk F: clients send top-k deltas keeping a fraction F of the values, with error feedback (sparse wire by default).
 var options = new DigitsOptions();
 string strategies = "all";
 string plotPath = "digits-accuracy.png";
@@ -32,8 +33,14 @@ for (int i = 0; i < args.Length; i++)
                 "int8" => ElementEncoding.Int8,
                 "int4" => ElementEncoding.Int4,
                 "nf4" => ElementEncoding.NF4,
-                var other => throw new ArgumentException($"Unknown encoding '{other}' (f32, f16, bf16, int8, int4, nf4)."),
+                "sparse" => null,
+                var other => throw new ArgumentException($"Unknown encoding '{other}' (f32, f16, bf16, int8, int4, nf4, sparse)."),
             };
+            options.SparseWire = options.Encoding is null;
+            break;
+        case "--topk":
+            options.TopKFraction = double.Parse(Next(), CultureInfo.InvariantCulture);
+            options.SparseWire |= options.Encoding is null;
             break;
         case "--output": outputPath = Next(); break;
         case "--plot": plotPath = Next(); break;
@@ -57,7 +64,7 @@ var results = new List<DigitsResult>();
 foreach (string name in names)
 {
     options.Strategy = name;
-    AnsiConsole.MarkupLine($"[bold]{name}[/]: {options.Clients} clients, Dirichlet({options.Alpha}), {options.Rounds} rounds, {options.LocalSteps} local steps, encoding {options.Encoding?.ToString() ?? "none (in-memory copies)"}");
+    AnsiConsole.MarkupLine($"[bold]{name}[/]: {options.Clients} clients, Dirichlet({options.Alpha}), {options.Rounds} rounds, {options.LocalSteps} local steps, encoding {(options.SparseWire ? "sparse" : options.Encoding?.ToString() ?? "none (in-memory copies)")}{(options.TopKFraction is double f ? $", top-k {f:P0} deltas" : "")}");
     DigitsResult result = await DigitsFederation.RunAsync(options, new ConsoleProgress(name, options.Rounds));
     results.Add(result);
 }

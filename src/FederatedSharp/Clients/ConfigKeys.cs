@@ -21,6 +21,15 @@ public static class ConfigKeys
     /// <summary>Client batch size (long).</summary>
     public const string BatchSize = "batch_size";
 
+    /// <summary>
+    /// Sparse updates: the fraction of an update's values a client keeps (double in (0, 1]), sent by a server that
+    /// <c>UseSparseUpdates</c>; a <see cref="Compression.TopKUpdateClient"/> then returns a top-k delta.
+    /// </summary>
+    public const string TopKFraction = "fedsharp.topk_fraction";
+
+    /// <summary>Metric key (bool) marking a result whose parameters are a delta from the model the client received.</summary>
+    public const string IsDelta = "fedsharp.delta";
+
     /// <summary>Metric key for a client's mean training loss (double).</summary>
     public const string TrainLoss = "train_loss";
 

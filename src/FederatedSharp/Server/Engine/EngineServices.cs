@@ -51,12 +51,17 @@ internal sealed class EngineServices
 
     public ulong ConfigurationHash { get; init; }
 
-    /// <summary>A round's fit configuration: the user's, the round number, then the strategy's keys; frozen.</summary>
+    /// <summary>A round's fit configuration: the user's, the round number, the strategy's keys, then the features'; frozen.</summary>
     public ConfigRecord CreateFitConfig(int round)
     {
         ConfigRecord config = FitConfig?.Invoke(round)?.Copy() ?? new ConfigRecord();
         config[ConfigKeys.Round] = round;
         Aggregator.ConfigureFit(round, config);
+        foreach (FederationFeature feature in Features)
+        {
+            feature.ConfigureFit(round, config);
+        }
+
         return config.Freeze();
     }
 

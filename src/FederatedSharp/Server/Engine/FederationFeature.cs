@@ -45,6 +45,16 @@ public abstract class FederationFeature
     /// <returns>The candidates this feature allows (a subset of <paramref name="available"/>).</returns>
     public virtual IReadOnlyList<string> FilterClients(FederationContext context, int round, IReadOnlyList<string> available) => available;
 
+    /// <summary>
+    /// While a round's fit configuration is made (after the user's keys and the strategy's): adds the keys this
+    /// feature asks clients for (for example sparse updates' fraction). The record is frozen after every feature.
+    /// </summary>
+    /// <param name="round">The round.</param>
+    /// <param name="config">The configuration to add to.</param>
+    public virtual void ConfigureFit(int round, Clients.ConfigRecord config)
+    {
+    }
+
     /// <summary>After a round is recorded in the history (the new model is <see cref="FederationContext.Global"/>).</summary>
     /// <param name="context">The federation.</param>
     /// <param name="record">The round's record.</param>

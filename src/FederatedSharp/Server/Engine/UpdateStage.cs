@@ -29,6 +29,9 @@ public abstract class UpdateStage
 /// <summary>Where the built-in stages run (<see cref="UpdateStage.Order"/>); leave gaps for your own.</summary>
 public static class UpdateStageOrder
 {
+    /// <summary>Turning compressed updates (sparse deltas) back into models, before anything checks them.</summary>
+    public const int Expand = 50;
+
     /// <summary>Update validation: layout, finite values, example count, norm bounds, rate limits.</summary>
     public const int Validate = 100;
 
