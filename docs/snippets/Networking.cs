@@ -1,10 +1,12 @@
 using System.Security.Cryptography.X509Certificates;
 using FederatedSharp.Aggregation;
 using FederatedSharp.Clients;
+using FederatedSharp.Compression;
 using FederatedSharp.Grpc.Client;
 using FederatedSharp.Grpc.Hosting;
 using FederatedSharp.Grpc.Security;
 using FederatedSharp.Parameters;
+using FederatedSharp.Serialization;
 using FederatedSharp.Server;
 using FederatedSharp.Transport;
 using Microsoft.AspNetCore.Builder;
@@ -64,6 +66,33 @@ public static class Networking
             TrustedCertificateAuthority = FederationCertificates.LoadCertificatePem(Path.Combine(dir, "ca.pem")),
         });
         await runner.RunAsync(myClient, cancellationToken);  // reconnects on its own; returns when the federation ends
+        // end snippet
+    }
+
+    public static async Task<FederationResult> CompressedAsync(GrpcFederationHostOptions options, ModelParameters initialModel, CancellationToken cancellationToken)
+    {
+        // snippet: sparse-updates-server
+        // Server: int8 models down, top-k deltas up (10% of the values, the rest carried over by each client).
+        options.Federation.Serializer = new BinaryModelSerializer(new BinaryModelSerializerOptions { Encoding = ElementEncoding.Int8 });
+        options.Federation.UplinkSerializer = new SparseModelSerializer();
+        await using GrpcFederationHost host = await GrpcFederationHost.StartAsync(options, cancellationToken: cancellationToken);
+        FederatedServer server = new FederatedServerBuilder()
+            .UseTransport(host.Transport)
+            .UseAggregator(new FedAvg())
+            .WithInitialParameters(initialModel)
+            .UseSparseUpdates(0.10)
+            .Build();
+        return await server.RunAsync(cancellationToken: cancellationToken);
+        // end snippet
+    }
+
+    public static Task ClientCompressedAsync(GrpcClientOptions options, IClient myClient, CancellationToken cancellationToken)
+    {
+        // snippet: sparse-updates-client
+        // Client: the same formats (checked at registration), and the client wrapped so it sends top-k deltas.
+        options.Serializer = new BinaryModelSerializer(new BinaryModelSerializerOptions { Encoding = ElementEncoding.Int8 });
+        options.UplinkSerializer = new SparseModelSerializer();
+        return new GrpcClientRunner(options).RunAsync(new TopKUpdateClient(myClient), cancellationToken);
         // end snippet
     }
 }

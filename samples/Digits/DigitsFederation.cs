@@ -121,9 +121,12 @@ public static class DigitsFederation
         using TorchTrainerClient evaluator = CreateClient(data, partition[0], options, 0);
         using ModelParameters initial = new FederatedSharp.TorchSharp.TorchModelAdapter(CreateModel()).ToParameters();
 
+        // Top-k deltas go up in the sparse format; the global model goes down in --encoding (float32 by default).
         IModelSerializer? wire = options.SparseWire ? new SparseModelSerializer()
-            : options.Encoding is { } encoding ? new BinaryModelSerializer(new BinaryModelSerializerOptions { Encoding = encoding }) : null;
-        await using var transport = new InMemoryTransport(new InMemoryTransportOptions { MaxConcurrency = 2, WireSerializer = wire });
+            : options.Encoding is { } encoding ? new BinaryModelSerializer(new BinaryModelSerializerOptions { Encoding = encoding })
+            : options.TopKFraction is null ? null : new BinaryModelSerializer();
+        IModelSerializer? uplink = options.TopKFraction is null ? null : new SparseModelSerializer();
+        await using var transport = new InMemoryTransport(new InMemoryTransportOptions { MaxConcurrency = 2, WireSerializer = wire, UplinkSerializer = uplink });
         for (int i = 0; i < clients.Count; i++)
         {
             transport.AddClient(FederatedSimulation.ClientId(i), options.TopKFraction is null ? clients[i] : new TopKUpdateClient(clients[i]));

@@ -29,6 +29,15 @@ public sealed class GrpcClientOptions
     public IModelSerializer Serializer { get; set; } = new BinaryModelSerializer();
 
     /// <summary>
+    /// The format of this client's results when the server asks for another one than <see cref="Serializer"/>'s (its
+    /// <see cref="Server.GrpcFederationOptions.UplinkSerializer"/>); null (default): <see cref="Serializer"/> both ways.
+    /// </summary>
+    public IModelSerializer? UplinkSerializer { get; set; }
+
+    /// <summary>The format of this client's results: <see cref="UplinkSerializer"/>, or <see cref="Serializer"/>.</summary>
+    internal IModelSerializer Uplink => UplinkSerializer ?? Serializer;
+
+    /// <summary>
     /// The client's persistent state, handed to every task as <see cref="FitInstructions.State"/> (SCAFFOLD's control
     /// variate, a DP-SGD accountant). Null (the default) gives the runner an in-memory state of its own that survives
     /// reconnections; pass one you persist to keep it across restarts of the process.

@@ -156,7 +156,7 @@ public sealed partial class GrpcClientRunner
 
         header.ExampleCount = result.ExampleCount;
         header.Metrics = ConfigConverter.ToWire(result.Metrics);
-        ModelBody body = ModelBody.Create(result.Parameters, _options.Serializer, new Owned(result, global), chunkBytes);
+        ModelBody body = ModelBody.Create(result.Parameters, _options.Uplink, new Owned(result, global), chunkBytes);
         header.ModelBytes = body.Length;
         return body;
     }
@@ -185,7 +185,7 @@ public sealed partial class GrpcClientRunner
             return null;
         }
 
-        ModelBody body = ModelBody.Create(result.Parameters, _options.Serializer, new Owned(result, parameters), chunkBytes);
+        ModelBody body = ModelBody.Create(result.Parameters, _options.Uplink, new Owned(result, parameters), chunkBytes);
         header.ModelBytes = body.Length;
         return body;
     }

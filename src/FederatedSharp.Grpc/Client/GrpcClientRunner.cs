@@ -218,6 +218,12 @@ public sealed partial class GrpcClientRunner
             throw new RpcException(new Status(StatusCode.FailedPrecondition, $"The server sends models as '{registered.ModelFormat}' but this client's serializer is '{_options.Serializer.Format}'."));
         }
 
+        string uploadFormat = registered.UploadFormat is { Length: > 0 } asked ? asked : registered.ModelFormat;
+        if (uploadFormat != _options.Uplink.Format)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"The server takes results as '{uploadFormat}' but this client sends '{_options.Uplink.Format}' (GrpcClientOptions.UplinkSerializer)."));
+        }
+
         return registered;
     }
 

@@ -189,7 +189,7 @@ internal sealed class DataChannelClient(GrpcClientOptions options, int port, int
         Task reader = ReadVerdictAsync(stream, window, verdict, stop.Token);
         try
         {
-            var writer = new ResumeWriteStream(stream, offset, window, WindowBytes, Math.Min(options.ChunkBytes, WindowBytes / 2), hash: !options.Serializer.ChecksumsPayload);
+            var writer = new ResumeWriteStream(stream, offset, window, WindowBytes, Math.Min(options.ChunkBytes, WindowBytes / 2), hash: !options.Uplink.ChecksumsPayload);
             if (body is not null)
             {
                 await body.WriteToAsync(writer, cancellationToken).ConfigureAwait(false);

@@ -108,7 +108,7 @@ internal sealed partial class DataChannelServer
         }
 
         PendingTask task = _uploads.Claim(header, identity, peer, "DataUpload");
-        using var upload = new ResumableUpload(UploadReceiver.BodyBytes(task, header), _options.DataChannel.WindowBytes, _options.MessageTimeout, _time, verify: !_options.Serializer.ChecksumsPayload);
+        using var upload = new ResumableUpload(UploadReceiver.BodyBytes(task, header), _options.DataChannel.WindowBytes, _options.MessageTimeout, _time, verify: !_options.Uplink.ChecksumsPayload);
         task.DataUpload = upload;
         Task released = upload.AttachAsync(stream);
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);

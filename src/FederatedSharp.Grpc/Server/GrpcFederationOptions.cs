@@ -35,6 +35,16 @@ public sealed class GrpcFederationOptions
     /// <summary>The serializer for models on the wire (clients must use the same format); default float32 FSMP.</summary>
     public IModelSerializer Serializer { get; set; } = new BinaryModelSerializer();
 
+    /// <summary>
+    /// The format of the clients' results when it differs from <see cref="Serializer"/>'s, which then carries only the
+    /// global model down (for example int8 models down, <see cref="SparseModelSerializer"/> top-k deltas up). Clients
+    /// are told both formats at registration and must use the same. Null (default): <see cref="Serializer"/> both ways.
+    /// </summary>
+    public IModelSerializer? UplinkSerializer { get; set; }
+
+    /// <summary>The format of the clients' results: <see cref="UplinkSerializer"/>, or <see cref="Serializer"/>.</summary>
+    internal IModelSerializer Uplink => UplinkSerializer ?? Serializer;
+
     /// <summary>Bytes per model chunk; default 1 MiB.</summary>
     public int ChunkBytes { get; set; } = GrpcProtocol.DefaultChunkBytes;
 

@@ -157,6 +157,7 @@ internal sealed class SessionRegistry
                     HeartbeatIntervalMs = (int)_options.HeartbeatInterval.TotalMilliseconds,
                     ChunkBytes = _options.ChunkBytes,
                     ModelFormat = _options.Serializer.Format,
+                    UploadFormat = _options.Uplink.Format,
                     DataPort = DataPort,
                     DataWindowBytes = DataPort > 0 ? _options.DataChannel.WindowBytes : 0,
                 },

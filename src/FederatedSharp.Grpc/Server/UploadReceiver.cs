@@ -152,7 +152,7 @@ internal sealed class UploadReceiver(GrpcFederationOptions options, ILogger logg
         bool handedOver = false;
         try
         {
-            ModelParameters parameters = await options.Serializer.DeserializeAsync(body, header.ModelBytes, linked.Token).ConfigureAwait(false);
+            ModelParameters parameters = await options.Uplink.DeserializeAsync(body, header.ModelBytes, linked.Token).ConfigureAwait(false);
             try
             {
                 await body.EnsureCompleteAsync(linked.Token).ConfigureAwait(false);

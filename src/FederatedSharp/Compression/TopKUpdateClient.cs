@@ -25,6 +25,13 @@ public sealed class TopKUpdateClient : IClient
     /// <exception cref="ArgumentNullException"><paramref name="inner"/> is null.</exception>
     public TopKUpdateClient(IClient inner) => _inner = inner ?? throw new ArgumentNullException(nameof(inner));
 
+    /// <summary>
+    /// Rounds the values sent to float16 (default true), carrying the rounding error in the residual like the values
+    /// not sent, so a <see cref="Serialization.SparseModelSerializer"/> stores them in 2 bytes instead of 4. Values
+    /// beyond float16's range are sent as they are.
+    /// </summary>
+    public bool HalfPrecision { get; init; } = true;
+
     /// <inheritdoc />
     public Task<ConfigRecord> GetPropertiesAsync(CancellationToken cancellationToken = default) => _inner.GetPropertiesAsync(cancellationToken);
 
@@ -61,10 +68,29 @@ public sealed class TopKUpdateClient : IClient
 
             ModelParameters sent = ModelParameters.CreateUninitialized(global.Layout);
             TopKSelection.Split(delta, sent.Values, (int)Math.Min(delta.Length, Math.Ceiling(fraction * delta.Length)));
+            if (HalfPrecision)
+            {
+                RoundToHalf(sent.Values, delta);
+            }
+
             instructions.State?.SetFloats(ResidualKey, delta);
             ConfigRecord metrics = result.Metrics.Copy();
             metrics[ConfigKeys.IsDelta] = true;
             return new FitResult(sent, result.ExampleCount, metrics);
+        }
+    }
+
+    // Each value sent becomes its nearest float16 (unless out of its range); the difference joins the residual.
+    private static void RoundToHalf(Span<float> sent, Span<float> residual)
+    {
+        for (int i = 0; i < sent.Length; i++)
+        {
+            float rounded = (float)(Half)sent[i];
+            if (sent[i] != 0 && float.IsFinite(rounded))
+            {
+                residual[i] += sent[i] - rounded;
+                sent[i] = rounded;
+            }
         }
     }
 }

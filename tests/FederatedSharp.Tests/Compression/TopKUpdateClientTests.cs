@@ -90,4 +90,25 @@ public class TopKUpdateClientTests
         ArgumentOutOfRangeException? ex = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => client.FitAsync(new FitInstructions(1, global, TopK(fraction))));
         Assert.That(ex!.Message, Does.Contain(ConfigKeys.TopKFraction));
     }
+
+    [TestCase(true)]
+    [TestCase(false)]
+    public async Task FitAsync_HalfPrecision_SendsFloat16ValuesAndKeepsTheRoundingInTheResidual(bool half)
+    {
+        float[] step = [0.1f, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        var client = new TopKUpdateClient(new StepClient(step)) { HalfPrecision = half };
+        var state = new ClientState("a");
+        using ModelParameters global = ModelParameters.Create(Layout);
+
+        using FitResult result = await client.FitAsync(new FitInstructions(1, global, TopK(0.1)) { State = state });
+
+        float sent = result.Parameters.Values[0];
+        float residual = state.GetFloats(TopKUpdateClient.ResidualKey)![0];
+        Assert.Multiple(() =>
+        {
+            Assert.That(sent, Is.EqualTo(half ? (float)(Half)0.1f : 0.1f));
+            Assert.That(sent + residual, Is.EqualTo(0.1f).Within(1e-9f), "what is not sent is kept");
+            Assert.That(residual == 0, Is.EqualTo(!half));
+        });
+    }
 }

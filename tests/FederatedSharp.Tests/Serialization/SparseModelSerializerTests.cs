@@ -101,4 +101,30 @@ public class SparseModelSerializerTests
     {
         Assert.Throws<ModelFormatException>(() => new SparseModelSerializer().Deserialize(new ReadOnlySequence<byte>(new byte[5])));
     }
+
+    [TestCase(true)]
+    [TestCase(false)]
+    public void Serialize_ValuesThatAreAllFloat16_TakeTwoBytesEachAndRoundTripExactly(bool allHalf)
+    {
+        var layout = TensorLayout.Create(new TensorSpec("w", [10_000]));
+        using ModelParameters model = ModelParameters.Create(layout);
+        for (int i = 0; i < 1000; i++)
+        {
+            model.Values[i * 10] = (float)(Half)(0.001f * (i + 1));
+        }
+
+        if (!allHalf)
+        {
+            model.Values[5] = 0.1f; // not a float16: the tensor keeps 4-byte values
+        }
+
+        var serializer = new SparseModelSerializer();
+        var buffer = new ArrayBufferWriter<byte>();
+        serializer.Serialize(model, buffer);
+        using ModelParameters back = serializer.Deserialize(new ReadOnlySequence<byte>(buffer.WrittenMemory));
+
+        Assert.That(back.Values.ToArray(), Is.EqualTo(model.Values.ToArray()));
+        int valueBytes = allHalf ? 2 : 4;
+        Assert.That(buffer.WrittenCount, Is.InRange((10_000 / 8) + (valueBytes * 1000), (10_000 / 8) + (valueBytes * 1001) + 64), "a bitmap and the values");
+    }
 }

@@ -170,7 +170,7 @@ public sealed class InMemoryTransport : ITransport, IClientStateHost
 
             IClient client = Create(clientId, registration);
             bool release = registration.IsVirtual;
-            using ModelParameters? copy = global is null ? null : OverTheWire(global, ref _bytesSent);
+            using ModelParameters? copy = global is null ? null : OverTheWire(global, _options.WireSerializer, ref _bytesSent);
             try
             {
                 T result = await call(client, copy).ConfigureAwait(false);
@@ -308,9 +308,8 @@ public sealed class InMemoryTransport : ITransport, IClientStateHost
         return result;
     }
 
-    private ModelParameters OverTheWire(ModelParameters parameters, ref long counter)
+    private static ModelParameters OverTheWire(ModelParameters parameters, IModelSerializer? wire, ref long counter)
     {
-        IModelSerializer? wire = _options.WireSerializer;
         if (wire is null)
         {
             return parameters.Clone();
@@ -324,14 +323,15 @@ public sealed class InMemoryTransport : ITransport, IClientStateHost
 
     private FitResult Receive(FitResult result)
     {
-        if (_options.WireSerializer is null)
+        IModelSerializer? wire = _options.UplinkSerializer ?? _options.WireSerializer;
+        if (wire is null)
         {
             return result;
         }
 
         using (result)
         {
-            return new FitResult(OverTheWire(result.Parameters, ref _bytesReceived), result.ExampleCount, result.Metrics);
+            return new FitResult(OverTheWire(result.Parameters, wire, ref _bytesReceived), result.ExampleCount, result.Metrics);
         }
     }
 

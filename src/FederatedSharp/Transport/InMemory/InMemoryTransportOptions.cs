@@ -19,6 +19,13 @@ public sealed class InMemoryTransportOptions
     /// </summary>
     public Serialization.IModelSerializer? WireSerializer { get; set; }
 
+    /// <summary>
+    /// The serializer of the clients' updates when it differs from <see cref="WireSerializer"/>'s (which then carries
+    /// only the global model down): for example int8 models down and <see cref="Serialization.SparseModelSerializer"/>
+    /// top-k deltas up. Null (default) uses <see cref="WireSerializer"/> both ways.
+    /// </summary>
+    public Serialization.IModelSerializer? UplinkSerializer { get; set; }
+
     /// <summary>Seeded fault injection (latency, drop-outs, exceptions); null for none (the default).</summary>
     public FaultInjectionOptions? Faults { get; set; }
 

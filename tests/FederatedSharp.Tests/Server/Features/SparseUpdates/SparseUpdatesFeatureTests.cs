@@ -39,7 +39,7 @@ public class SparseUpdatesFeatureTests
     public async Task RunAsync_EveryValueKept_EqualsTheDenseFederation()
     {
         (FederationResult dense, InMemoryTransport t1) = await RunAsync(i => new NoisyClient(i, 0.4f), null);
-        (FederationResult sparse, InMemoryTransport t2) = await RunAsync(i => new TopKUpdateClient(new NoisyClient(i, 0.4f)), 1.0);
+        (FederationResult sparse, InMemoryTransport t2) = await RunAsync(i => new TopKUpdateClient(new NoisyClient(i, 0.4f)) { HalfPrecision = false }, 1.0);
         using (dense)
         using (sparse)
         {
@@ -54,7 +54,7 @@ public class SparseUpdatesFeatureTests
     public async Task RunAsync_CompressingAndPlainClientsMixed_AggregatesBothAsModels()
     {
         (FederationResult dense, InMemoryTransport t1) = await RunAsync(i => new ShiftClient(0.1f * (i + 1), 10), null, rounds: 1);
-        (FederationResult mixed, InMemoryTransport t2) = await RunAsync(i => i % 2 == 0 ? new TopKUpdateClient(new ShiftClient(0.1f * (i + 1), 10)) : new ShiftClient(0.1f * (i + 1), 10), 1.0, rounds: 1);
+        (FederationResult mixed, InMemoryTransport t2) = await RunAsync(i => i % 2 == 0 ? new TopKUpdateClient(new ShiftClient(0.1f * (i + 1), 10)) { HalfPrecision = false } : new ShiftClient(0.1f * (i + 1), 10), 1.0, rounds: 1);
         using (dense)
         using (mixed)
         {
