@@ -18,10 +18,6 @@ namespace FederatedSharp.Serialization;
 /// </summary>
 public sealed class SparseModelSerializer : IModelSerializer
 {
-    private const byte Dense = 0;
-    private const byte Indexed = 1;
-    private const byte Bitmap = 2;
-    private const byte HalfValues = 0x10;
     private static ReadOnlySpan<byte> Magic => "FSSP"u8;
 
     private readonly BinaryModelSerializerOptions _options;
@@ -47,9 +43,7 @@ public sealed class SparseModelSerializer : IModelSerializer
         length = HeaderLength(parameters.Layout) + 8;
         for (int t = 0; t < parameters.Layout.Count; t++)
         {
-            ReadOnlySpan<float> values = parameters.GetTensor(t);
-            Mode(values.Length, CountNonZero(values), ValueWidth(values), out long bytes);
-            length += 5 + bytes;
+            length += SparseTensorCodec.EncodedBytes(parameters.GetTensor(t));
         }
 
         return true;
@@ -62,10 +56,10 @@ public sealed class SparseModelSerializer : IModelSerializer
         ArgumentNullException.ThrowIfNull(destination);
         var hash = new XxHash3();
         byte[] header = BuildHeader(parameters.Layout);
-        Put(destination, header, hash);
+        SparseTensorCodec.Put(destination, header, hash);
         for (int t = 0; t < parameters.Layout.Count; t++)
         {
-            WriteTensor(parameters.GetTensor(t), destination, hash);
+            SparseTensorCodec.WriteTensor(parameters.GetTensor(t), destination, hash);
         }
 
         Span<byte> checksum = destination.GetSpan(8)[..8];
@@ -139,14 +133,14 @@ public sealed class SparseModelSerializer : IModelSerializer
             throw new ModelFormatException("Corrupt sparse payload: the checksum does not match.");
         }
 
-        var reader = new SpanReader(body);
+        var reader = new SparseSpanReader(body);
         TensorLayout layout = ReadHeader(ref reader);
         ModelParameters parameters = ModelParameters.Create(layout);
         try
         {
             for (int t = 0; t < layout.Count; t++)
             {
-                ReadTensor(ref reader, parameters.GetTensor(t), layout.Tensors[t].Name);
+                SparseTensorCodec.ReadTensor(ref reader, parameters.GetTensor(t), layout.Tensors[t].Name);
             }
 
             if (!reader.IsEmpty)
@@ -163,180 +157,7 @@ public sealed class SparseModelSerializer : IModelSerializer
         }
     }
 
-    // Zeros of either sign are left out (and read back as +0); NaN is a value like any other.
-    private static int CountNonZero(ReadOnlySpan<float> values)
-    {
-        int nonZero = 0;
-        foreach (float value in values)
-        {
-            nonZero += value != 0 ? 1 : 0;
-        }
-
-        return nonZero;
-    }
-
-    // 2 when every non-zero value is exactly a float16 (and at least one is non-zero), else 4.
-    private static int ValueWidth(ReadOnlySpan<float> values)
-    {
-        bool any = false;
-        foreach (float value in values)
-        {
-            if (value != 0)
-            {
-                if ((float)(Half)value != value)
-                {
-                    return 4;
-                }
-
-                any = true;
-            }
-        }
-
-        return any ? 2 : 4;
-    }
-
-    // Dense: a value each. Indexed: 4 bytes and a value per non-zero. Bitmap: a bit a value and a value per non-zero.
-    private static byte Mode(int length, int nonZero, int width, out long bytes)
-    {
-        long dense = (long)width * length, indexed = (4L + width) * nonZero, bitmap = ((length + 7) / 8) + ((long)width * nonZero);
-        (byte mode, bytes) = dense <= indexed && dense <= bitmap ? (Dense, dense) : indexed <= bitmap ? (Indexed, indexed) : (Bitmap, bitmap);
-        return (byte)(mode | (width == 2 ? HalfValues : 0));
-    }
-
-    private static long DataBytes(byte mode, int length, int nonZero)
-    {
-        int width = (mode & HalfValues) != 0 ? 2 : 4;
-        return (mode & 0x0F) switch
-        {
-            Dense => (long)width * length,
-            Indexed => (4L + width) * nonZero,
-            _ => ((length + 7) / 8) + ((long)width * nonZero),
-        };
-    }
-
-    private static void WriteValue(Span<byte> destination, float value, int width)
-    {
-        if (width == 2)
-        {
-            BinaryPrimitives.WriteHalfLittleEndian(destination, (Half)value);
-        }
-        else
-        {
-            BinaryPrimitives.WriteSingleLittleEndian(destination, value);
-        }
-    }
-
-    private static float ReadValue(ReadOnlySpan<byte> source, int width) =>
-        width == 2 ? (float)BinaryPrimitives.ReadHalfLittleEndian(source) : BinaryPrimitives.ReadSingleLittleEndian(source);
-
     private long MaxPayloadBytes() => Math.Min(Array.MaxLength, (4L * _options.MaxParameterCount) + (16L * _options.MaxTensorCount) + _options.MaxHeaderBytes + 8);
-
-    private static void WriteTensor(ReadOnlySpan<float> values, IBufferWriter<byte> destination, XxHash3 hash)
-    {
-        int nonZero = CountNonZero(values);
-        int width = ValueWidth(values);
-        byte mode = Mode(values.Length, nonZero, width, out long bytes);
-        Span<byte> head = destination.GetSpan(5)[..5];
-        head[0] = mode;
-        BinaryPrimitives.WriteInt32LittleEndian(head[1..], nonZero);
-        Put(destination, head, hash);
-        byte[] data = new byte[bytes];
-        switch (mode & 0x0F)
-        {
-            case Dense:
-                for (int i = 0; i < values.Length; i++)
-                {
-                    WriteValue(data.AsSpan(width * i), values[i], width);
-                }
-
-                break;
-            case Indexed:
-                for (int i = 0, at = 0; i < values.Length; i++)
-                {
-                    if (values[i] != 0)
-                    {
-                        BinaryPrimitives.WriteInt32LittleEndian(data.AsSpan(4 * at), i);
-                        WriteValue(data.AsSpan((4 * nonZero) + (width * at)), values[i], width);
-                        at++;
-                    }
-                }
-
-                break;
-            default:
-                int bitmapBytes = (values.Length + 7) / 8;
-                for (int i = 0, at = 0; i < values.Length; i++)
-                {
-                    if (values[i] != 0)
-                    {
-                        data[i >> 3] |= (byte)(1 << (i & 7));
-                        WriteValue(data.AsSpan(bitmapBytes + (width * at++)), values[i], width);
-                    }
-                }
-
-                break;
-        }
-
-        Put(destination, data, hash);
-    }
-
-    private static void ReadTensor(ref SpanReader reader, Span<float> values, string name)
-    {
-        byte mode = reader.Byte();
-        int nonZero = reader.Int();
-        int width = (mode & HalfValues) != 0 ? 2 : 4;
-        if ((mode & ~HalfValues) > Bitmap || nonZero < 0 || nonZero > values.Length)
-        {
-            throw new ModelFormatException($"Tensor '{name}': mode {mode} with {nonZero} non-zero values of {values.Length} is invalid.");
-        }
-
-        ReadOnlySpan<byte> data = reader.Take(DataBytes(mode, values.Length, nonZero), name);
-        switch (mode & 0x0F)
-        {
-            case Dense:
-                for (int i = 0; i < values.Length; i++)
-                {
-                    values[i] = ReadValue(data[(width * i)..], width);
-                }
-
-                return;
-            case Indexed:
-                for (int at = 0, previous = -1; at < nonZero; at++)
-                {
-                    int index = BinaryPrimitives.ReadInt32LittleEndian(data[(4 * at)..]);
-                    if (index <= previous || index >= values.Length)
-                    {
-                        throw new ModelFormatException($"Tensor '{name}': index {index} is out of order or outside 0..{values.Length - 1}.");
-                    }
-
-                    values[index] = ReadValue(data[((4 * nonZero) + (width * at))..], width);
-                    previous = index;
-                }
-
-                return;
-            default:
-                int bitmapBytes = (values.Length + 7) / 8;
-                int seen = 0;
-                for (int i = 0; i < values.Length; i++)
-                {
-                    if ((data[i >> 3] & (1 << (i & 7))) != 0)
-                    {
-                        if (seen == nonZero)
-                        {
-                            throw new ModelFormatException($"Tensor '{name}': the bitmap marks more than the {nonZero} values announced.");
-                        }
-
-                        values[i] = ReadValue(data[(bitmapBytes + (width * seen++))..], width);
-                    }
-                }
-
-                if (seen != nonZero)
-                {
-                    throw new ModelFormatException($"Tensor '{name}': the bitmap marks {seen} values, {nonZero} were announced.");
-                }
-
-                return;
-        }
-    }
 
     private static long HeaderLength(TensorLayout layout) =>
         4 + 4 + layout.Tensors.Sum(t => 2 + Encoding.UTF8.GetByteCount(t.Name) + 1 + (4L * t.Shape.Count));
@@ -363,7 +184,7 @@ public sealed class SparseModelSerializer : IModelSerializer
         return header;
     }
 
-    private TensorLayout ReadHeader(ref SpanReader reader)
+    private TensorLayout ReadHeader(ref SparseSpanReader reader)
     {
         if (!reader.Take(4, "magic").SequenceEqual(Magic))
         {
@@ -415,36 +236,5 @@ public sealed class SparseModelSerializer : IModelSerializer
         }
 
         return TensorLayout.Create(tensors);
-    }
-
-    private static void Put(IBufferWriter<byte> destination, ReadOnlySpan<byte> bytes, XxHash3 hash)
-    {
-        hash.Append(bytes);
-        destination.Write(bytes);
-    }
-
-    private ref struct SpanReader(ReadOnlySpan<byte> span)
-    {
-        private ReadOnlySpan<byte> _rest = span;
-
-        public readonly bool IsEmpty => _rest.IsEmpty;
-
-        public readonly int Remaining => _rest.Length;
-
-        public ReadOnlySpan<byte> Take(long count, string what)
-        {
-            if (count < 0 || count > _rest.Length)
-            {
-                throw new ModelFormatException($"Truncated sparse payload: {what} needs {count} bytes, {_rest.Length} remain.");
-            }
-
-            ReadOnlySpan<byte> taken = _rest[..(int)count];
-            _rest = _rest[(int)count..];
-            return taken;
-        }
-
-        public byte Byte() => Take(1, "a tensor's mode")[0];
-
-        public int Int() => BinaryPrimitives.ReadInt32LittleEndian(Take(4, "a count"));
     }
 }
