@@ -46,6 +46,9 @@ public sealed class DigitsOptions
     /// <summary>Top-k sparse updates with error feedback: the fraction of each update's values sent (null: whole models).</summary>
     public double? TopKFraction { get; set; }
 
+    /// <summary>Parameters the clients do not train and leave out of their updates (patterns, e.g. <c>conv1.</c>).</summary>
+    public IList<string> Frozen { get; } = new List<string>();
+
     public string? DataDirectory { get; set; }
 }
 
@@ -97,7 +100,7 @@ public static class DigitsFederation
     public static TorchTrainerClient CreateClient(DataSplit data, int[] indices, DigitsOptions options, int index)
     {
         torch.random.manual_seed(index);
-        return new TorchTrainerClient(new TorchTrainerOptions
+        var trainer = new TorchTrainerOptions
         {
             Module = CreateModel(),
             Train = TorchDataSet.FromClassification(indices.SelectMany(i => data.TrainX.AsSpan(i * 64, 64).ToArray()).ToArray(), new long[] { 1, 8, 8 }, indices.Select(i => data.TrainY[i]).ToArray()),
@@ -107,7 +110,13 @@ public static class DigitsFederation
             LocalSteps = options.LocalSteps,
             Seed = options.Seed + (ulong)index,
             Metrics = { ["accuracy"] = TorchMetrics.MulticlassAccuracy() },
-        });
+        };
+        foreach (string pattern in options.Frozen)
+        {
+            trainer.Frozen.Add(pattern);
+        }
+
+        return new TorchTrainerClient(trainer);
     }
 
     public static async Task<DigitsResult> RunAsync(DigitsOptions options, IProgress<(int Round, double Accuracy)>? progress = null, CancellationToken cancellationToken = default)
@@ -158,6 +167,11 @@ public static class DigitsFederation
             if (options.TopKFraction is double fraction)
             {
                 builder.UseSparseUpdates(fraction);
+            }
+
+            if (options.Frozen.Count > 0)
+            {
+                builder.UsePartialUpdates();
             }
 
             FederatedServer server = builder.Build();

@@ -10,6 +10,7 @@ using Spectre.Console;
 //        [--rounds 50] [--encoding f32|f16|bf16|int8|int4|nf4|sparse] [--topk 0.01] [--seed 1] [--output results.json] [--plot digits.png] [--overhead]
 //        --topk F: clients send top-k deltas keeping a fraction F of the values, with error feedback, in the sparse
 //        format; the global model goes down in --encoding (default f32).
+//        --freeze conv1.,conv2.: the clients train only the other parameters and send only those (partial training).
 var options = new DigitsOptions();
 string strategies = "all";
 string plotPath = "digits-accuracy.png";
@@ -38,6 +39,13 @@ for (int i = 0; i < args.Length; i++)
                 var other => throw new ArgumentException($"Unknown encoding '{other}' (f32, f16, bf16, int8, int4, nf4, sparse)."),
             };
             options.SparseWire = options.Encoding is null;
+            break;
+        case "--freeze":
+            foreach (string pattern in Next().Split(','))
+            {
+                options.Frozen.Add(pattern);
+            }
+
             break;
         case "--topk":
             options.TopKFraction = double.Parse(Next(), CultureInfo.InvariantCulture);

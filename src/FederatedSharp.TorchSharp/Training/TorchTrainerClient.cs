@@ -19,6 +19,8 @@ public sealed partial class TorchTrainerClient : IClient, IDisposable
     private readonly TorchTrainerOptions _options;
     private readonly nn.Module<Tensor, Tensor> _module;
     private readonly TorchModelAdapter _adapter;
+    private readonly TorchModelAdapter _updateAdapter;
+    private readonly HashSet<string> _frozen;
     private readonly PersonalTensors? _personal;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly bool _ownsData;
@@ -42,8 +44,17 @@ public sealed partial class TorchTrainerClient : IClient, IDisposable
         _module = options.Module!;
         _personal = options.Personalization is { Method: not PersonalizationMethod.None } personalization ? PersonalTensors.Resolve(_module, personalization) : null;
         _adapter = new TorchModelAdapter(_module, includeBuffers: false, excluded: _personal?.ParameterNames);
+        _frozen = FrozenNames(options.Frozen, _adapter.Layout);
+        _updateAdapter = _frozen.Count == 0 ? _adapter
+            : new TorchModelAdapter(_module, includeBuffers: false, excluded: _frozen.Union(_personal?.ParameterNames ?? []).ToHashSet(StringComparer.Ordinal));
         _ownsData = ownsData;
     }
+
+    /// <summary>
+    /// The layout of this client's updates: <see cref="Layout"/> without the <see cref="TorchTrainerOptions.Frozen"/>
+    /// parameters (the same as <see cref="Layout"/> when nothing is frozen).
+    /// </summary>
+    public TensorLayout UpdateLayout => _updateAdapter.Layout;
 
     /// <summary>The federated part of the module's layout (what the server's initial parameters must match): every parameter but the personal ones.</summary>
     public TensorLayout Layout => _adapter.Layout;
@@ -189,6 +200,11 @@ public sealed partial class TorchTrainerClient : IClient, IDisposable
             throw new InvalidOperationException("SCAFFOLD's control variates span the whole model; they cannot be combined with personalisation, whose personal tensors the server never sees.");
         }
 
+        if (serverControl is not null && _frozen.Count > 0)
+        {
+            throw new InvalidOperationException("SCAFFOLD's control variates span the whole model; they cannot be combined with frozen parameters, which the updates leave out.");
+        }
+
         float[]? localControl = serverControl is null ? null : LoadControlVariate(instructions.State, serverControl.Length);
         Tensor[]? corrections = serverControl is null ? null : ControlCorrections(serverControl, localControl!);
         var metrics = new ConfigRecord();
@@ -200,9 +216,9 @@ public sealed partial class TorchTrainerClient : IClient, IDisposable
         }
 
         var run = new LocalRun(instructions.Round, batchSize, lr, mu, anchors, corrections, cancellationToken);
-        double lossSum = TrainPersonalHead(run) + RunSteps(run, MainPhaseParameters(parameters), steps, salt: 0);
+        double lossSum = TrainPersonalHead(run) + RunSteps(run, Unfrozen(MainPhaseParameters(parameters)), steps, salt: 0);
 
-        ModelParameters result = _adapter.ToParameters();
+        ModelParameters result = _updateAdapter.ToParameters();
         _personal?.Save(instructions.State);
         TrainDittoPersonal(instructions, run, steps);
         metrics[ConfigKeys.TrainLoss] = lossSum / steps;

@@ -61,6 +61,15 @@ public sealed class TorchTrainerOptions
     /// <summary>Personalisation (FedPer, FedBN, local fine-tuning); null (default) federates the whole model.</summary>
     public PersonalizationOptions? Personalization { get; set; }
 
+    /// <summary>
+    /// Parameters that stay as the server sent them (partial training: a frozen backbone, a fine-tuned head), by the
+    /// patterns of personal layers: an exact name (<c>fc.weight</c>), a module prefix ending in a dot (<c>conv1.</c>),
+    /// or a name with <c>*</c> wildcards. They are not trained, and the client's updates leave them out
+    /// (<see cref="TorchTrainerClient.UpdateLayout"/>), so only the trainable tensors travel back; the server completes
+    /// them with <c>UsePartialUpdates()</c>. Empty (default): everything trains.
+    /// </summary>
+    public IList<string> Frozen { get; } = new List<string>();
+
     /// <summary>Evaluation metrics by name, each a function of (output, target); for example <see cref="TorchMetrics.BinaryAccuracy"/>.</summary>
     public IDictionary<string, Func<Tensor, Tensor, double>> Metrics { get; } = new Dictionary<string, Func<Tensor, Tensor, double>>(StringComparer.Ordinal);
 

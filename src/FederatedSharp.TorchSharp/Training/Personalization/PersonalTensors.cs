@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Text.RegularExpressions;
 using FederatedSharp.Clients;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -94,24 +93,7 @@ internal sealed class PersonalTensors
         }
     }
 
-    private static Func<string, bool> Patterns(IList<string> patterns, List<string> names)
-    {
-        var regexes = new List<Regex>();
-        foreach (string pattern in patterns)
-        {
-            string expression = pattern.EndsWith('.') ? "^" + Regex.Escape(pattern) + ".*$"
-                : "^" + Regex.Escape(pattern).Replace("\\*", ".*", StringComparison.Ordinal) + "$";
-            var regex = new Regex(expression, RegexOptions.CultureInvariant);
-            if (!names.Any(regex.IsMatch))
-            {
-                throw new ArgumentException($"The personal layer pattern '{pattern}' matches no parameter; the module has {string.Join(", ", names)}.", nameof(patterns));
-            }
-
-            regexes.Add(regex);
-        }
-
-        return name => regexes.Any(r => r.IsMatch(name));
-    }
+    private static Func<string, bool> Patterns(IList<string> patterns, List<string> names) => ParameterPatterns.Compile(patterns, names, "personal layer");
 
     private static Func<string, bool> NormalisationPrefixes(nn.Module module)
     {
