@@ -8,19 +8,20 @@ namespace FederatedSharp.TorchSharp.Training;
 public sealed partial class TorchTrainerClient
 {
     // The frozen parameters' names; every one must be a federated (non-personal) parameter, and something must train.
-    private static HashSet<string> FrozenNames(IList<string> patterns, TensorLayout federated)
+    private static HashSet<string> FrozenNames(IList<string> patterns, IList<string> trainable, TensorLayout federated)
     {
-        if (patterns.Count == 0)
+        if (patterns.Count == 0 && trainable.Count == 0)
         {
             return new HashSet<string>(StringComparer.Ordinal);
         }
 
         string[] names = federated.Tensors.Select(t => t.Name).ToArray();
         Func<string, bool> frozen = ParameterPatterns.Compile(patterns, names, "frozen parameter");
-        var set = names.Where(frozen).ToHashSet(StringComparer.Ordinal);
+        Func<string, bool> trains = trainable.Count == 0 ? _ => true : ParameterPatterns.Compile(trainable, names, "trainable parameter");
+        var set = names.Where(n => frozen(n) || !trains(n)).ToHashSet(StringComparer.Ordinal);
         if (set.Count == names.Length)
         {
-            throw new ArgumentException($"The frozen patterns cover every federated parameter of the module ({string.Join(", ", names)}); nothing would train.", nameof(patterns));
+            throw new ArgumentException($"The frozen and trainable patterns leave no federated parameter of the module to train ({string.Join(", ", names)}); nothing would train.", nameof(patterns));
         }
 
         return set;

@@ -44,7 +44,7 @@ public sealed partial class TorchTrainerClient : IClient, IDisposable
         _module = options.Module!;
         _personal = options.Personalization is { Method: not PersonalizationMethod.None } personalization ? PersonalTensors.Resolve(_module, personalization) : null;
         _adapter = new TorchModelAdapter(_module, includeBuffers: false, excluded: _personal?.ParameterNames);
-        _frozen = FrozenNames(options.Frozen, _adapter.Layout);
+        _frozen = FrozenNames(options.Frozen, options.Trainable, _adapter.Layout);
         _updateAdapter = _frozen.Count == 0 ? _adapter
             : new TorchModelAdapter(_module, includeBuffers: false, excluded: _frozen.Union(_personal?.ParameterNames ?? []).ToHashSet(StringComparer.Ordinal));
         _ownsData = ownsData;

@@ -70,6 +70,13 @@ public sealed class TorchTrainerOptions
     /// </summary>
     public IList<string> Frozen { get; } = new List<string>();
 
+    /// <summary>
+    /// When not empty, only the parameters these patterns match train (less any <see cref="Frozen"/>); the rest are
+    /// frozen as if listed there. <c>Trainable.Add("*lora_*")</c> trains only the adapters of
+    /// <see cref="Modules.LoraLinear"/> layers.
+    /// </summary>
+    public IList<string> Trainable { get; } = new List<string>();
+
     /// <summary>Evaluation metrics by name, each a function of (output, target); for example <see cref="TorchMetrics.BinaryAccuracy"/>.</summary>
     public IDictionary<string, Func<Tensor, Tensor, double>> Metrics { get; } = new Dictionary<string, Func<Tensor, Tensor, double>>(StringComparer.Ordinal);
 
