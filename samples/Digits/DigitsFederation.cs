@@ -9,6 +9,7 @@ using FederatedSharp.Parameters;
 using FederatedSharp.Serialization;
 using FederatedSharp.Server;
 using FederatedSharp.Simulation;
+using FederatedSharp.TorchSharp.Modules;
 using FederatedSharp.TorchSharp.Training;
 using FederatedSharp.Transport.InMemory;
 using TorchSharp;
@@ -49,11 +50,21 @@ public sealed class DigitsOptions
     /// <summary>Parameters the clients do not train and leave out of their updates (patterns, e.g. <c>conv1.</c>).</summary>
     public IList<string> Frozen { get; } = new List<string>();
 
+    /// <summary>LoRA on the classifier with this rank (alpha = 2 x rank), everything else frozen: only the adapters train and travel up.</summary>
+    public int? LoraRank { get; set; }
+
+    /// <summary>The model to start from, in the plain model's layout (a pretrained one); null: a fresh model.</summary>
+    public ModelParameters? Initial { get; set; }
+
     public string? DataDirectory { get; set; }
 }
 
 /// <summary>Accuracy per round and what the wire carried.</summary>
-public sealed record DigitsResult(string Strategy, IReadOnlyList<double> Accuracy, double FinalAccuracy, long BytesSent, long BytesReceived, TimeSpan Elapsed);
+public sealed record DigitsResult(string Strategy, IReadOnlyList<double> Accuracy, double FinalAccuracy, long BytesSent, long BytesReceived, TimeSpan Elapsed)
+{
+    /// <summary>The final global model's values (in the run's layout).</summary>
+    public float[] FinalValues { get; init; } = [];
+}
 
 /// <summary>The 8x8 digits split over clients by a Dirichlet(alpha) label partition, a small CNN trained with FederatedSharp.</summary>
 public static class DigitsFederation
@@ -85,10 +96,33 @@ public static class DigitsFederation
             test.SelectMany(i => x[i]).ToArray(), test.Select(i => y[i]).ToArray());
     }
 
-    public static nn.Module<Tensor, Tensor> CreateModel() => nn.Sequential(
+    public static nn.Module<Tensor, Tensor> CreateModel(int? loraRank = null) => nn.Sequential(
         ("conv1", nn.Conv2d(1, 16, 3, padding: 1)), ("relu1", nn.ReLU()), ("pool1", nn.MaxPool2d(2)),
         ("conv2", nn.Conv2d(16, 32, 3, padding: 1)), ("relu2", nn.ReLU()), ("pool2", nn.MaxPool2d(2)),
-        ("flatten", nn.Flatten()), ("fc", nn.Linear(32 * 2 * 2, 10)));
+        ("flatten", nn.Flatten()), ("fc", Classifier(loraRank)));
+
+    private static nn.Module<Tensor, Tensor> Classifier(int? loraRank) =>
+        loraRank is int rank ? new LoraLinear(nn.Linear(32 * 2 * 2, 10), rank, alpha: 2 * rank) : nn.Linear(32 * 2 * 2, 10);
+
+    // The starting model in the run's layout: a fresh one, with a pretrained plain model's tensors where they exist
+    // (the LoRA classifier's base is the plain classifier; its adapters start fresh).
+    private static ModelParameters InitialModel(DigitsOptions options)
+    {
+        ModelParameters initial = new FederatedSharp.TorchSharp.TorchModelAdapter(CreateModel(options.LoraRank)).ToParameters();
+        if (options.Initial is { } pretrained)
+        {
+            foreach (TensorSpec tensor in initial.Layout.Tensors)
+            {
+                string source = tensor.Name.Replace("fc.base.", "fc.", StringComparison.Ordinal);
+                if (pretrained.Layout.Tensors.Any(t => t.Name == source))
+                {
+                    pretrained.GetTensor(source).CopyTo(initial.GetTensor(tensor.Name));
+                }
+            }
+        }
+
+        return initial;
+    }
 
     public static IAggregator CreateStrategy(string name) => name.ToLowerInvariant() switch
     {
@@ -102,7 +136,7 @@ public static class DigitsFederation
         torch.random.manual_seed(index);
         var trainer = new TorchTrainerOptions
         {
-            Module = CreateModel(),
+            Module = CreateModel(options.LoraRank),
             Train = TorchDataSet.FromClassification(indices.SelectMany(i => data.TrainX.AsSpan(i * 64, 64).ToArray()).ToArray(), new long[] { 1, 8, 8 }, indices.Select(i => data.TrainY[i]).ToArray()),
             Loss = nn.CrossEntropyLoss().forward,
             LearningRate = options.LearningRate,
@@ -114,6 +148,11 @@ public static class DigitsFederation
         foreach (string pattern in options.Frozen)
         {
             trainer.Frozen.Add(pattern);
+        }
+
+        if (options.LoraRank is not null)
+        {
+            trainer.Trainable.Add("*lora_*");
         }
 
         return new TorchTrainerClient(trainer);
@@ -128,7 +167,7 @@ public static class DigitsFederation
         using TorchDataSet test = TorchDataSet.FromClassification(data.TestX, new long[] { 1, 8, 8 }, data.TestY);
         torch.random.manual_seed((long)options.Seed);
         using TorchTrainerClient evaluator = CreateClient(data, partition[0], options, 0);
-        using ModelParameters initial = new FederatedSharp.TorchSharp.TorchModelAdapter(CreateModel()).ToParameters();
+        using ModelParameters initial = InitialModel(options);
 
         // Top-k deltas go up in the sparse format; the global model goes down in --encoding (float32 by default).
         IModelSerializer? wire = options.SparseWire ? new SparseModelSerializer()
@@ -169,14 +208,17 @@ public static class DigitsFederation
                 builder.UseSparseUpdates(fraction);
             }
 
-            if (options.Frozen.Count > 0)
+            if (options.Frozen.Count > 0 || options.LoraRank is not null)
             {
                 builder.UsePartialUpdates();
             }
 
             FederatedServer server = builder.Build();
             using FederationResult result = await server.RunAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-            return new DigitsResult(options.Strategy, accuracy, accuracy[^1], transport.BytesSent, transport.BytesReceived, stopwatch.Elapsed);
+            return new DigitsResult(options.Strategy, accuracy, accuracy[^1], transport.BytesSent, transport.BytesReceived, stopwatch.Elapsed)
+            {
+                FinalValues = result.Parameters.Values.ToArray(),
+            };
         }
         finally
         {

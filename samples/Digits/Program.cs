@@ -11,11 +11,14 @@ using Spectre.Console;
 //        --topk F: clients send top-k deltas keeping a fraction F of the values, with error feedback, in the sparse
 //        format; the global model goes down in --encoding (default f32).
 //        --freeze conv1.,conv2.: the clients train only the other parameters and send only those (partial training).
+//        --lora R: LoRA of rank R on the classifier, everything else frozen. --pretrain-rounds P: first P rounds of plain
+//        FedAvg make a pretrained model; the options apply to the remaining rounds, which start from it.
 var options = new DigitsOptions();
 string strategies = "all";
 string plotPath = "digits-accuracy.png";
 string? outputPath = null;
 bool overhead = false;
+int pretrainRounds = 0;
 for (int i = 0; i < args.Length; i++)
 {
     string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -47,6 +50,8 @@ for (int i = 0; i < args.Length; i++)
             }
 
             break;
+        case "--lora": options.LoraRank = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+        case "--pretrain-rounds": pretrainRounds = int.Parse(Next(), CultureInfo.InvariantCulture); break;
         case "--topk":
             options.TopKFraction = double.Parse(Next(), CultureInfo.InvariantCulture);
             break;
@@ -65,6 +70,17 @@ if (overhead)
     AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "One round, {0} clients x {1} steps (median of 7): federation {2:F1} ms, plain TorchSharp loop {3:F1} ms: overhead [bold]{4:F1}%[/]",
         options.Clients, options.LocalSteps, federated, plain, 100 * ((federated / plain) - 1));
     return 0;
+}
+
+if (pretrainRounds > 0)
+{
+    // A pretrained model to start from: plain FedAvg for the first rounds, on the same clients.
+    var plain = new DigitsOptions { Rounds = pretrainRounds, Seed = options.Seed, LocalSteps = options.LocalSteps, LearningRate = options.LearningRate, DataDirectory = options.DataDirectory };
+    AnsiConsole.MarkupLine($"[bold]pretraining[/]: {pretrainRounds} rounds of FedAvg");
+    DigitsResult pretrained = await DigitsFederation.RunAsync(plain, new ConsoleProgress("pretrain", pretrainRounds));
+    options.Initial = FederatedSharp.Parameters.ModelParameters.FromValues(new FederatedSharp.TorchSharp.TorchModelAdapter(DigitsFederation.CreateModel()).Layout, pretrained.FinalValues);
+    options.Rounds -= pretrainRounds;
+    AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "pretrained model: test accuracy {0:F3}; the next {1} rounds start from it", pretrained.FinalAccuracy, options.Rounds);
 }
 
 string[] names = strategies == "all" ? new[] { "fedavg", "fedprox", "fedadam", "scaffold" } : strategies.Split(',');
