@@ -1,6 +1,7 @@
 using FederatedSharp.Aggregation;
 using FederatedSharp.Parameters;
 using FederatedSharp.Server;
+using FederatedSharp.TorchSharp.Modules;
 using FederatedSharp.TorchSharp.Training;
 using FederatedSharp.Transport.InMemory;
 using static TorchSharp.torch;
@@ -46,5 +47,30 @@ public static class Personalisation
         // history.Rounds[i].DistributedMetrics["personal_accuracy"], ["personal_accuracy_worst"]; ["accuracy"] is the global model's
         // end snippet
         return server;
+    }
+
+    public static (TorchTrainerClient Client, FederatedServer Server) LoraAdapters(TorchDataSet train, InMemoryTransport transport, ModelParameters pretrained)
+    {
+        // snippet: partial-training-lora
+        // Client: the pretrained network with a LoRA adapter on its classifier; only the adapters train and travel up.
+        var options = new TorchTrainerOptions
+        {
+            Module = nn.Sequential(("body", nn.Linear(13, 64)), ("relu", nn.ReLU()),
+                ("head", new LoraLinear(nn.Linear(64, 2), rank: 4, alpha: 8)), ("softmax", nn.LogSoftmax(1))),
+            Train = train,
+            Loss = nn.NLLLoss().forward,
+            Trainable = { "*lora_*" },        // or Frozen = { "body." } to train everything but the body
+        };
+        var client = new TorchTrainerClient(options);   // client.UpdateLayout: head.lora_A, head.lora_B
+
+        // Server: the whole model goes down; the partial results are completed with its other tensors.
+        FederatedServer server = new FederatedServerBuilder()
+            .UseTransport(transport)
+            .UseAggregator(new FedAvg())
+            .WithInitialParameters(pretrained)             // the client's Layout: body, head.base and the adapters
+            .UsePartialUpdates()
+            .Build();
+        // end snippet
+        return (client, server);
     }
 }
