@@ -19,18 +19,9 @@ internal sealed class GrpcStreamTransfer(Federation.FederationClient api, Metada
             options.MessageTimeout,
             "global model",
             time);
-        ModelParameters parameters = await options.Serializer.DeserializeAsync(stream, task.ModelBytes, cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await stream.EnsureCompleteAsync(cancellationToken).ConfigureAwait(false);
-            GrpcInstruments.BytesReceived.Add(stream.Received, GrpcInstruments.Client);
-            return parameters;
-        }
-        catch
-        {
-            parameters.Dispose();
-            throw;
-        }
+        ModelParameters parameters = await stream.ReadModelAsync(options.Serializer, task.ModelBytes, cancellationToken).ConfigureAwait(false);
+        GrpcInstruments.BytesReceived.Add(stream.Received, GrpcInstruments.Client);
+        return parameters;
     }
 
     public async Task UploadAsync(ResultHeader header, ModelBody? body, CancellationToken cancellationToken)

@@ -36,18 +36,9 @@ internal sealed class DataChannelClient(GrpcClientOptions options, int port, int
     {
         var stream = new ResumingDownloadStream(this, task.TaskId, task.ModelBytes, verify: !options.Serializer.ChecksumsPayload);
         await using ConfiguredAsyncDisposable disposal = stream.ConfigureAwait(false);
-        ModelParameters parameters = await options.Serializer.DeserializeAsync(stream, task.ModelBytes, cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await stream.EnsureCompleteAsync(cancellationToken).ConfigureAwait(false);
-            GrpcInstruments.BytesReceived.Add(stream.Received, GrpcInstruments.Client);
-            return parameters;
-        }
-        catch
-        {
-            parameters.Dispose();
-            throw;
-        }
+        ModelParameters parameters = await stream.ReadModelAsync(options.Serializer, task.ModelBytes, cancellationToken).ConfigureAwait(false);
+        GrpcInstruments.BytesReceived.Add(stream.Received, GrpcInstruments.Client);
+        return parameters;
     }
 
     public async Task UploadAsync(ResultHeader header, ModelBody? body, CancellationToken cancellationToken)

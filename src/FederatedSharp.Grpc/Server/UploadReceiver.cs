@@ -152,16 +152,7 @@ internal sealed class UploadReceiver(GrpcFederationOptions options, ILogger logg
         bool handedOver = false;
         try
         {
-            ModelParameters parameters = await options.Uplink.DeserializeAsync(body, header.ModelBytes, linked.Token).ConfigureAwait(false);
-            try
-            {
-                await body.EnsureCompleteAsync(linked.Token).ConfigureAwait(false);
-            }
-            catch
-            {
-                parameters.Dispose();
-                throw;
-            }
+            ModelParameters parameters = await body.ReadModelAsync(options.Uplink, header.ModelBytes, linked.Token).ConfigureAwait(false);
 
             Interlocked.Add(ref _bytesReceived, body.Received);
             GrpcInstruments.BytesReceived.Add(body.Received, GrpcInstruments.Server);

@@ -1,3 +1,6 @@
+using FederatedSharp.Parameters;
+using FederatedSharp.Serialization;
+
 namespace FederatedSharp.Grpc.Streaming;
 
 /// <summary>
@@ -28,6 +31,24 @@ internal abstract class BoundedReadStream : Stream
     /// <exception cref="InvalidDataException">Bytes are missing or extra.</exception>
     /// <exception cref="TimeoutException">The peer went silent.</exception>
     public abstract Task EnsureCompleteAsync(CancellationToken cancellationToken);
+
+    /// <summary>Deserializes the payload and checks that nothing is missing or left over; the model is the caller's.</summary>
+    /// <exception cref="InvalidDataException">Bytes are missing, extra or corrupt.</exception>
+    /// <exception cref="ModelFormatException">The payload is not a valid model.</exception>
+    public async Task<ModelParameters> ReadModelAsync(IModelSerializer serializer, long length, CancellationToken cancellationToken)
+    {
+        ModelParameters parameters = await serializer.DeserializeAsync(this, length, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await EnsureCompleteAsync(cancellationToken).ConfigureAwait(false);
+            return parameters;
+        }
+        catch
+        {
+            parameters.Dispose();
+            throw;
+        }
+    }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
