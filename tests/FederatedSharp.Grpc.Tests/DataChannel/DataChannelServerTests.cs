@@ -78,6 +78,18 @@ public class DataChannelServerTests
     }
 
     [Test]
+    public async Task Request_RevokedClient_IsRefusedAsPermissionDenied()
+    {
+        await using GrpcFederationHost host = await TestFederation.StartMutualTlsAsync(o => o.Federation.RevokedClientIds.Add("site"));
+        using X509Certificate2 certificate = TestCertificates.Authority.IssueClientCertificate("site");
+
+        DataResponse response = await RequestAsync(host, certificate, "any");
+
+        Assert.That(response.Status, Is.EqualTo(StatusCode.PermissionDenied));
+        Assert.That(response.Message, Does.Contain("revoked"));
+    }
+
+    [Test]
     public async Task Connection_GarbageInsteadOfARequest_IsClosedAndTheFederationGoesOn()
     {
         await using GrpcFederationHost host = await TestFederation.StartMutualTlsAsync();
