@@ -18,8 +18,6 @@ public sealed partial class GrpcClientRunner
         IClient client,
         TaskInstruction task,
         int chunkBytes,
-        IClientStreamWriter<ClientMessage> session,
-        SemaphoreSlim writeLock,
         CancellationToken cancellationToken)
     {
         using Activity? activity = GrpcInstruments.StartClientTask(KindName(task.Kind), task.Traceparent, task.Tracestate, _options.ClientId, task.Round);
@@ -82,14 +80,14 @@ public sealed partial class GrpcClientRunner
         {
             GrpcLog.TaskFailed(_logger, task.TaskId, task.Kind.ToString(), task.Round, ex.Message);
             activity?.SetTag("federatedsharp.outcome", "unsupported");
-            await ReportErrorAsync(session, writeLock, task.TaskId, ex.Message, cancellationToken, unsupported: true).ConfigureAwait(false);
+            await ReportErrorAsync(task.TaskId, ex.Message, cancellationToken, unsupported: true).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
             GrpcLog.TaskFailed(_logger, task.TaskId, task.Kind.ToString(), task.Round, ex.Message);
             activity?.SetTag("federatedsharp.outcome", "exception");
             activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
-            await ReportErrorAsync(session, writeLock, task.TaskId, $"{ex.GetType().Name}: {ex.Message}", cancellationToken).ConfigureAwait(false);
+            await ReportErrorAsync(task.TaskId, $"{ex.GetType().Name}: {ex.Message}", cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -112,8 +110,14 @@ public sealed partial class GrpcClientRunner
         return transfer.DownloadAsync(task, cancellationToken);
     }
 
-    private static async Task ReportErrorAsync(IClientStreamWriter<ClientMessage> session, SemaphoreSlim writeLock, string taskId, string message, CancellationToken cancellationToken, bool unsupported = false)
+    // On the session of the moment (a task may outlive the session it came on, when the server resumes tasks).
+    private async Task ReportErrorAsync(string taskId, string message, CancellationToken cancellationToken, bool unsupported = false)
     {
+        if (Volatile.Read(ref _link) is not (var session, var writeLock))
+        {
+            return; // no session now: the server fails the task when its resume grace runs out
+        }
+
         try
         {
             await writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -32,6 +32,8 @@ public sealed partial class GrpcClientRunner
     private readonly GrpcClientOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<string, (CancellationTokenSource Cancel, Task Work)> _running = new(StringComparer.Ordinal);
+    private SessionLink? _link;
     private int _sessions;
     private int _connected;
     private int _completedTasks;
@@ -72,6 +74,19 @@ public sealed partial class GrpcClientRunner
     public async Task RunAsync(IClient client, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(client);
+        try
+        {
+            await ServeAsync(client, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Tasks kept across a lost connection (the server resumes them) end with the runner.
+            await StopTasksAsync(_running.Keys).ConfigureAwait(false);
+        }
+    }
+
+    private async Task ServeAsync(IClient client, CancellationToken cancellationToken)
+    {
         int failures = 0;
         while (true)
         {
@@ -123,8 +138,9 @@ public sealed partial class GrpcClientRunner
         using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using AsyncDuplexStreamingCall<ClientMessage, ServerMessage> call = api.Session(headers, cancellationToken: session.Token);
         using var writeLock = new SemaphoreSlim(1, 1);
-        var running = new ConcurrentDictionary<string, (CancellationTokenSource Cancel, Task Work)>(StringComparer.Ordinal);
         Task heartbeat = Task.CompletedTask;
+        var link = new SessionLink(call.RequestStream, writeLock);
+        bool resumable = false;
         try
         {
             Registered? registered = await RegisterAsync(call, writeLock, session.Token).ConfigureAwait(false);
@@ -132,6 +148,11 @@ public sealed partial class GrpcClientRunner
             {
                 return true;
             }
+
+            // With a resume grace the server kept our running tasks for this session; the ones it did not keep are over.
+            resumable = registered.ResumeGraceMs > 0;
+            await StopTasksAsync(_running.Keys.Except(registered.ResumedTaskIds)).ConfigureAwait(false);
+            Volatile.Write(ref _link, link);
 
             Interlocked.Increment(ref _sessions);
             Volatile.Write(ref _connected, 1);
@@ -149,10 +170,10 @@ public sealed partial class GrpcClientRunner
                 switch (message.KindCase)
                 {
                     case ServerMessage.KindOneofCase.Task:
-                        StartTask(running, message.Task, ct => RunTaskAsync(transfer, client, message.Task, chunkBytes, call.RequestStream, writeLock, ct), session.Token);
+                        StartTask(message.Task, ct => RunTaskAsync(transfer, client, message.Task, chunkBytes, ct), resumable ? cancellationToken : session.Token);
                         break;
                     case ServerMessage.KindOneofCase.Cancel:
-                        if (running.TryGetValue(message.Cancel.TaskId, out var entry))
+                        if (_running.TryGetValue(message.Cancel.TaskId, out var entry))
                         {
                             try
                             {
@@ -178,8 +199,11 @@ public sealed partial class GrpcClientRunner
         finally
         {
             Volatile.Write(ref _connected, 0);
+            Interlocked.CompareExchange(ref _link, null, link);
             await session.CancelAsync().ConfigureAwait(false);
-            await Task.WhenAll(running.Values.Select(r => r.Work).Append(heartbeat)).ConfigureAwait(false);
+
+            // Without a resume grace the server has failed this session's tasks: they were cancelled with it.
+            await Task.WhenAll((resumable ? [] : _running.Values.Select(r => r.Work)).Append(heartbeat)).ConfigureAwait(false);
         }
     }
 
@@ -193,6 +217,7 @@ public sealed partial class GrpcClientRunner
                 ProtocolVersion = GrpcProtocol.Version,
                 ClientId = _options.ClientId,
                 Properties = ConfigConverter.ToWire(_options.Properties),
+                RunningTaskIds = { _running.Keys },
             },
         }, token).ConfigureAwait(false);
         if (!await call.ResponseStream.MoveNext(token).ConfigureAwait(false))
@@ -228,15 +253,15 @@ public sealed partial class GrpcClientRunner
     }
 
     /// <summary>Runs a task in the background; its entry (and cancellation) is removed when it ends.</summary>
-    private static void StartTask(ConcurrentDictionary<string, (CancellationTokenSource Cancel, Task Work)> running, TaskInstruction task, Func<CancellationToken, Task> run, CancellationToken session)
+    private void StartTask(TaskInstruction task, Func<CancellationToken, Task> run, CancellationToken lifetime)
     {
-        var cancel = CancellationTokenSource.CreateLinkedTokenSource(session);
+        var cancel = CancellationTokenSource.CreateLinkedTokenSource(lifetime);
         Task work = Task.Run(() => run(cancel.Token), CancellationToken.None);
-        running[task.TaskId] = (cancel, work);
+        _running[task.TaskId] = (cancel, work);
         _ = work.ContinueWith(
             _ =>
             {
-                if (running.TryRemove(task.TaskId, out var done))
+                if (_running.TryRemove(task.TaskId, out var done))
                 {
                     done.Cancel.Dispose();
                 }
@@ -245,6 +270,32 @@ public sealed partial class GrpcClientRunner
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
     }
+
+    /// <summary>Cancels these running tasks and waits for them to end.</summary>
+    private async Task StopTasksAsync(IEnumerable<string> taskIds)
+    {
+        var stopping = new List<Task>();
+        foreach (string taskId in taskIds.ToArray())
+        {
+            if (_running.TryGetValue(taskId, out var entry))
+            {
+                try
+                {
+                    await entry.Cancel.CancelAsync().ConfigureAwait(false);
+                }
+                catch (ObjectDisposedException)
+                {
+                }
+
+                stopping.Add(entry.Work);
+            }
+        }
+
+        await Task.WhenAll(stopping).ConfigureAwait(false);
+    }
+
+    /// <summary>The session of the moment, where tasks report their errors.</summary>
+    private sealed record SessionLink(IClientStreamWriter<ClientMessage> Writer, SemaphoreSlim Lock);
 
     /// <summary>Closes our side of the session and reads the server's end of it, so the call completes cleanly.</summary>
     private async Task CloseGracefullyAsync(AsyncDuplexStreamingCall<ClientMessage, ServerMessage> call, SemaphoreSlim writeLock)

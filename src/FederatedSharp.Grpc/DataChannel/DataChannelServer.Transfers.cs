@@ -33,7 +33,7 @@ internal sealed partial class DataChannelServer
             GrpcLog.TransferResuming(_logger, "download", request.TaskId, request.Offset, task.ModelBytes);
         }
 
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, task.Session.Ended);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, task.Ended);
         CancellationToken token = linked.Token;
         using ModelBody body = ModelBody.Create(model, _options.Serializer, owner: null, _options.ChunkBytes, () => task.Payload!);
         await DataFrames.WriteResponseAsync(stream, new DataResponse(StatusCode.OK, "", body.Length, request.Offset, 0), token).ConfigureAwait(false);

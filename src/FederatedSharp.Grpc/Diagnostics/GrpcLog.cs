@@ -48,4 +48,7 @@ internal static partial class GrpcLog
 
     [LoggerMessage(EventId = 214, Level = LogLevel.Information, Message = "The {Direction} of task {TaskId} resumes at byte {Offset} of {Total} on a new data connection.")]
     public static partial void TransferResuming(ILogger logger, string direction, string taskId, long offset, long total);
+
+    [LoggerMessage(EventId = 215, Level = LogLevel.Information, Message = "Task {TaskId} of '{ClientId}' waits up to {Seconds:0.#} s for the client to reconnect and resume it.")]
+    public static partial void TaskAwaitingResumption(ILogger logger, string taskId, string clientId, double seconds);
 }

@@ -69,6 +69,13 @@ public sealed class GrpcFederationOptions
     /// <summary>A client silent for this long is marked gone and its pending tasks fail; default 30 s.</summary>
     public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long the pending tasks of a client whose connection was lost wait for it to register again and say it is
+    /// still working on them (its downloads and uploads on the data channel then resume where they stopped); they fail
+    /// when it does not come back in time. Default 0: they fail at once, so a round never waits for a lost client.
+    /// </summary>
+    public TimeSpan ResumeGrace { get; set; } = TimeSpan.Zero;
+
     /// <summary>The longest wait for any single message (registration, a header, the next chunk); default 60 s.</summary>
     public TimeSpan MessageTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
@@ -89,6 +96,7 @@ public sealed class GrpcFederationOptions
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(HeartbeatInterval, TimeSpan.Zero, nameof(HeartbeatInterval));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(HeartbeatTimeout, HeartbeatInterval, nameof(HeartbeatTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(MessageTimeout, TimeSpan.Zero, nameof(MessageTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThan(ResumeGrace, TimeSpan.Zero, nameof(ResumeGrace));
         if (ClientCertificateAuthority is null && ClientTokens.Count == 0 && !AllowUnauthenticatedClients)
         {
             throw new ArgumentException(

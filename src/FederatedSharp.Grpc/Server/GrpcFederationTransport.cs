@@ -164,7 +164,7 @@ public sealed class GrpcFederationTransport : ITransport
             {
                 if (task.Completion.TrySetCanceled(cancellationToken))
                 {
-                    session.Send(new ServerMessage { Cancel = new CancelTask { TaskId = task.TaskId, Reason = "cancelled by the server (deadline or round over)" } });
+                    task.Session.Send(new ServerMessage { Cancel = new CancelTask { TaskId = task.TaskId, Reason = "cancelled by the server (deadline or round over)" } });
                 }
             });
             return await task.Completion.Task.ConfigureAwait(false);

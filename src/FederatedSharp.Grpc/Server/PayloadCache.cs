@@ -63,7 +63,7 @@ internal sealed class PayloadCache(GrpcFederationOptions options, SessionRegistr
             throw guard.Refuse(context, "DownloadModel", StatusCode.InvalidArgument, $"Task '{request.TaskId}' has no model.");
         }
 
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, task.Session.Ended);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, task.Ended);
         foreach (ReadOnlyMemory<byte> slice in payload.Slices(options.ChunkBytes))
         {
             await responses.WriteAsync(new ModelChunk { Data = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(slice) }, linked.Token).ConfigureAwait(false);

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using FederatedSharp.Clients;
 using FederatedSharp.Grpc.Diagnostics;
 using FederatedSharp.Grpc.Protocol;
+using Google.Protobuf.Collections;
 using FederatedSharp.Grpc.Streaming;
 using FederatedSharp.Transport;
 using Grpc.Core;
@@ -143,8 +144,10 @@ internal sealed class SessionRegistry
 
             if (_sessions.TryGetValue(clientId, out ClientSession? previous))
             {
-                EndSession(previous, "replaced by a new connection of the same client");
+                EndSession(previous, "replaced by a new connection of the same client", keepTasks: true);
             }
+
+            RepeatedField<string> resumed = Resume(session, register.RunningTaskIds);
 
             // The confirmation is queued before the session becomes visible, so no task can overtake it (a server that
             // started a task the moment the client appeared used to send the task first, and the client reconnected).
@@ -160,6 +163,8 @@ internal sealed class SessionRegistry
                     UploadFormat = _options.Uplink.Format,
                     DataPort = DataPort,
                     DataWindowBytes = DataPort > 0 ? _options.DataChannel.WindowBytes : 0,
+                    ResumeGraceMs = (int)Math.Min(int.MaxValue, _options.ResumeGrace.TotalMilliseconds),
+                    ResumedTaskIds = { resumed },
                 },
             });
             _sessions[clientId] = session;
@@ -243,15 +248,15 @@ internal sealed class SessionRegistry
         }
         catch (OperationCanceledException) when (linked.IsCancellationRequested)
         {
-            EndSession(session, context.CancellationToken.IsCancellationRequested ? "connection lost" : session.EndReason);
+            EndSession(session, context.CancellationToken.IsCancellationRequested ? "connection lost" : session.EndReason, keepTasks: true);
         }
         catch (IOException ex)
         {
-            EndSession(session, "connection lost: " + ex.Message);
+            EndSession(session, "connection lost: " + ex.Message, keepTasks: true);
         }
         finally
         {
-            EndSession(session, "connection lost");
+            EndSession(session, "connection lost", keepTasks: true);
             await writer.ConfigureAwait(false);
             await watchdog.ConfigureAwait(false);
             _running.TryRemove(session, out _);
@@ -281,7 +286,7 @@ internal sealed class SessionRegistry
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException)
         {
-            EndSession(session, "connection lost while sending");
+            EndSession(session, "connection lost while sending", keepTasks: true);
         }
     }
 
@@ -297,7 +302,7 @@ internal sealed class SessionRegistry
                 if (silent > _options.HeartbeatTimeout)
                 {
                     GrpcLog.HeartbeatTimedOut(_logger, session.ClientId, silent.TotalSeconds);
-                    EndSession(session, $"no heartbeat for {silent.TotalSeconds:0.0} s");
+                    EndSession(session, $"no heartbeat for {silent.TotalSeconds:0.0} s", keepTasks: true);
                     return;
                 }
             }
@@ -321,7 +326,11 @@ internal sealed class SessionRegistry
         }
     }
 
-    public void EndSession(ClientSession session, string reason)
+    /// <summary>
+    /// Ends a session. Its pending tasks fail now, unless <paramref name="keepTasks"/> (a lost connection) and a resume
+    /// grace is set: then they wait that long for the client to register again and resume them.
+    /// </summary>
+    public void EndSession(ClientSession session, string reason, bool keepTasks = false)
     {
         bool first = !session.IsEnded;
         session.End(reason);
@@ -336,13 +345,67 @@ internal sealed class SessionRegistry
 
         foreach (PendingTask task in session.Tasks.Values)
         {
-            task.TryFail(new ClientFailedException(session.ClientId, $"its connection ended: {session.EndReason}."));
+            if (keepTasks && _options.ResumeGrace > TimeSpan.Zero && !_disposed.IsCancellationRequested)
+            {
+                AwaitResumption(task, session);
+            }
+            else
+            {
+                task.TryFail(new ClientFailedException(session.ClientId, $"its connection ended: {session.EndReason}."));
+            }
         }
 
         if (first)
         {
             GrpcLog.ClientDisconnected(_logger, session.ClientId, session.SessionId, session.EndReason);
         }
+    }
+
+    // A task of a lost connection waits for its client: the grace runs out (it fails) unless a new session of the client
+    // took it over in the meantime, or it ended some other way (the round's deadline).
+    private void AwaitResumption(PendingTask task, ClientSession lost)
+    {
+        GrpcLog.TaskAwaitingResumption(_logger, task.TaskId, lost.ClientId, _options.ResumeGrace.TotalSeconds);
+        _ = Task.Delay(_options.ResumeGrace, _time, task.Ended).ContinueWith(
+            delay =>
+            {
+                if (!delay.IsCanceled && ReferenceEquals(task.Session, lost))
+                {
+                    task.TryFail(new ClientFailedException(lost.ClientId,
+                        $"its connection ended ({lost.EndReason}) and it did not resume the task within {_options.ResumeGrace.TotalSeconds:0.#} s."));
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    // The client registered again: the pending tasks of its ended sessions that it says it is still working on move to
+    // the new session; the others fail now (a restarted client has lost them).
+    private RepeatedField<string> Resume(ClientSession session, RepeatedField<string> running)
+    {
+        var resumed = new RepeatedField<string>();
+        foreach (PendingTask task in _tasks.Values)
+        {
+            ClientSession owner = task.Session;
+            if (task.ClientId != session.ClientId || ReferenceEquals(owner, session) || !owner.IsEnded)
+            {
+                continue;
+            }
+
+            if (!running.Contains(task.TaskId))
+            {
+                task.TryFail(new ClientFailedException(session.ClientId, "it registered again without the task (it restarted or gave it up)."));
+                continue;
+            }
+
+            owner.Tasks.TryRemove(task.TaskId, out _);
+            task.MoveTo(session);
+            session.Tasks[task.TaskId] = task;
+            resumed.Add(task.TaskId);
+        }
+
+        return resumed;
     }
 
     public PendingTask FindTask(string taskId, string? identity, ServerCallContext context, string call) => FindTask(taskId, identity, context.Peer, call);

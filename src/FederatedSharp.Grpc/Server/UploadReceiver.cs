@@ -147,7 +147,7 @@ internal sealed class UploadReceiver(GrpcFederationOptions options, ILogger logg
         }
 
         ConfigRecord metrics = ConfigConverter.FromWire(header.Metrics);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, task.Session.Ended);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, task.Ended);
         await _uploads.WaitAsync(linked.Token).ConfigureAwait(false);
         bool handedOver = false;
         try

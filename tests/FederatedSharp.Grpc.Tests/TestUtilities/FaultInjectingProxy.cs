@@ -13,6 +13,7 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
     private readonly Socket _listener = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _pumps = new();
+    private readonly List<CancellationTokenSource> _live = new();
     private readonly Task _accepting;
     private long _toServer;
     private long _toClient;
@@ -50,6 +51,35 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
     public int Connections => Volatile.Read(ref _connections);
 
     public int Cuts => Volatile.Read(ref _cuts);
+
+    /// <summary>Raised (on the pump's thread) when the chosen connection is cut.</summary>
+    public event Action? CutHappened;
+
+    /// <summary>Cuts every live connection now, as a failing link would; with <see cref="RefuseAfterCut"/>, new ones are refused too.</summary>
+    public void CutAll()
+    {
+        CancellationTokenSource[] live;
+        lock (_live)
+        {
+            live = _live.ToArray();
+        }
+
+        foreach (CancellationTokenSource connection in live)
+        {
+            try
+            {
+                connection.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+
+        if (RefuseAfterCut)
+        {
+            _listener.Close();
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -92,12 +122,18 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
         using Socket accepted = client;
         using var server = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         using var cut = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+        lock (_live)
+        {
+            _live.Add(cut);
+        }
+
         try
         {
             await server.ConnectAsync(IPAddress.Loopback, TargetPort, cut.Token);
         }
         catch (Exception ex) when (ex is SocketException or OperationCanceledException)
         {
+            Forget(cut);
             return;
         }
 
@@ -109,6 +145,15 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
         accepted.Close(0);
         server.Close(0);
         await Task.WhenAll(up, down);
+        Forget(cut);
+    }
+
+    private void Forget(CancellationTokenSource connection)
+    {
+        lock (_live)
+        {
+            _live.Remove(connection);
+        }
     }
 
     private async Task PumpAsync(Socket from, Socket to, bool toClient, long limit, CancellationTokenSource cut)
@@ -142,6 +187,7 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
                         _listener.Close();
                     }
 
+                    CutHappened?.Invoke();
                     return;
                 }
             }
