@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using FederatedSharp.Clients;
 using FederatedSharp.Grpc.Diagnostics;
 using FederatedSharp.Grpc.Protocol;
-using Google.Protobuf.Collections;
 using FederatedSharp.Grpc.Streaming;
 using FederatedSharp.Transport;
 using Grpc.Core;
@@ -15,7 +14,7 @@ namespace FederatedSharp.Grpc.Server;
 /// of an older session), each session's stream (outbound queue, heartbeat watchdog), the pending tasks, and the end of a
 /// session, which fails its tasks at once.
 /// </summary>
-internal sealed class SessionRegistry
+internal sealed partial class SessionRegistry
 {
     private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(3);
     private readonly GrpcFederationOptions _options;
@@ -147,7 +146,7 @@ internal sealed class SessionRegistry
                 EndSession(previous, "replaced by a new connection of the same client", keepTasks: true);
             }
 
-            RepeatedField<string> resumed = Resume(session, register.RunningTaskIds);
+            var resumed = Resume(session, register.RunningTaskIds);
 
             // The confirmation is queued before the session becomes visible, so no task can overtake it (a server that
             // started a task the moment the client appeared used to send the task first, and the client reconnected).
@@ -359,53 +358,6 @@ internal sealed class SessionRegistry
         {
             GrpcLog.ClientDisconnected(_logger, session.ClientId, session.SessionId, session.EndReason);
         }
-    }
-
-    // A task of a lost connection waits for its client: the grace runs out (it fails) unless a new session of the client
-    // took it over in the meantime, or it ended some other way (the round's deadline).
-    private void AwaitResumption(PendingTask task, ClientSession lost)
-    {
-        GrpcLog.TaskAwaitingResumption(_logger, task.TaskId, lost.ClientId, _options.ResumeGrace.TotalSeconds);
-        _ = Task.Delay(_options.ResumeGrace, _time, task.Ended).ContinueWith(
-            delay =>
-            {
-                if (!delay.IsCanceled && ReferenceEquals(task.Session, lost))
-                {
-                    task.TryFail(new ClientFailedException(lost.ClientId,
-                        $"its connection ended ({lost.EndReason}) and it did not resume the task within {_options.ResumeGrace.TotalSeconds:0.#} s."));
-                }
-            },
-            CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
-    }
-
-    // The client registered again: the pending tasks of its ended sessions that it says it is still working on move to
-    // the new session; the others fail now (a restarted client has lost them).
-    private RepeatedField<string> Resume(ClientSession session, RepeatedField<string> running)
-    {
-        var resumed = new RepeatedField<string>();
-        foreach (PendingTask task in _tasks.Values)
-        {
-            ClientSession owner = task.Session;
-            if (task.ClientId != session.ClientId || ReferenceEquals(owner, session) || !owner.IsEnded)
-            {
-                continue;
-            }
-
-            if (!running.Contains(task.TaskId))
-            {
-                task.TryFail(new ClientFailedException(session.ClientId, "it registered again without the task (it restarted or gave it up)."));
-                continue;
-            }
-
-            owner.Tasks.TryRemove(task.TaskId, out _);
-            task.MoveTo(session);
-            session.Tasks[task.TaskId] = task;
-            resumed.Add(task.TaskId);
-        }
-
-        return resumed;
     }
 
     public PendingTask FindTask(string taskId, string? identity, ServerCallContext context, string call) => FindTask(taskId, identity, context.Peer, call);
