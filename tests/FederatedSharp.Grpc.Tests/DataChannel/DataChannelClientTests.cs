@@ -18,22 +18,6 @@ public class DataChannelClientTests
     private const int Window = 256 * 1024;
     private static readonly TensorLayout Layout = TensorLayout.Create(new TensorSpec("w", [1_000_000]));
 
-    /// <summary>Adds 1 to every value of the model it received and returns it.</summary>
-    private sealed class IncrementClient : IClient
-    {
-        public Task<ConfigRecord> GetPropertiesAsync(CancellationToken cancellationToken = default) => Task.FromResult(ConfigRecord.Empty);
-
-        public Task<FitResult> FitAsync(FitInstructions instructions, CancellationToken cancellationToken = default)
-        {
-            ModelParameters update = instructions.Parameters.Clone();
-            System.Numerics.Tensors.TensorPrimitives.Add(update.Values, 1f, update.Values);
-            return Task.FromResult(new FitResult(update, 3));
-        }
-
-        public Task<EvaluateResult> EvaluateAsync(EvaluateInstructions instructions, CancellationToken cancellationToken = default) =>
-            Task.FromResult(new EvaluateResult(0, 1));
-    }
-
     private static ModelParameters CreateModel()
     {
         ModelParameters model = ModelParameters.CreateUninitialized(Layout);

@@ -16,20 +16,6 @@ public class SessionRegistryTests
 {
     private static readonly TensorLayout Layout = TensorLayout.Create(new TensorSpec("w", [1_000_000]));
 
-    private sealed class IncrementClient : IClient
-    {
-        public Task<ConfigRecord> GetPropertiesAsync(CancellationToken cancellationToken = default) => Task.FromResult(ConfigRecord.Empty);
-
-        public Task<FitResult> FitAsync(FitInstructions instructions, CancellationToken cancellationToken = default)
-        {
-            ModelParameters update = instructions.Parameters.Clone();
-            System.Numerics.Tensors.TensorPrimitives.Add(update.Values, 1f, update.Values);
-            return Task.FromResult(new FitResult(update, 3));
-        }
-
-        public Task<EvaluateResult> EvaluateAsync(EvaluateInstructions instructions, CancellationToken cancellationToken = default) => Task.FromResult(new EvaluateResult(0, 1));
-    }
-
     private static GrpcClientOptions ThroughProxy(GrpcFederationHost host, FaultInjectingProxy control)
     {
         control.TargetPort = host.Address.Port;
@@ -60,6 +46,9 @@ public class SessionRegistryTests
         Task run = runner.RunAsync(new IncrementClient(), stop.Token);
         await host.Transport.WaitForClientsAsync(1).WithTimeout();
 
+        // The session is cut in the middle of the upload: without the grace the task fails then ("its connection
+        // ended"). With it the task waits; the upload resumes on a new data connection, before or after the client
+        // has registered again.
         using FitResult result = await host.Transport.GetConnection("site").FitAsync(new FitInstructions(1, global, ConfigRecord.Empty)).WithTimeout();
         await stop.CancelAsync();
         await run.ContinueWith(_ => { }).WithTimeout();
@@ -68,7 +57,6 @@ public class SessionRegistryTests
         {
             Assert.That(result.Parameters.Values.ToArray(), Is.All.EqualTo(1f), "the update arrived whole");
             Assert.That(data.Cuts, Is.EqualTo(1));
-            Assert.That(runner.Sessions, Is.EqualTo(2), "the client registered again and resumed the task");
             Assert.That(data.BytesToServer, Is.LessThan(modelBytes + (256 * 1024) + (32 * 1024)), "the upload resumed rather than starting over");
         });
     }
