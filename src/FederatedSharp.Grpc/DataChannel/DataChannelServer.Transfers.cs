@@ -103,7 +103,13 @@ internal sealed partial class DataChannelServer
             }
 
             GrpcLog.TransferResuming(_logger, "upload", header.TaskId, existing.Received, UploadReceiver.BodyBytes(pending, header));
-            await existing.AttachAsync(stream).WaitAsync(_stopping.Token).ConfigureAwait(false);
+            Task attached = existing.AttachAsync(stream);
+            if (attached.IsFaulted)
+            {
+                throw _guard.Refuse(peer, "DataUpload", StatusCode.FailedPrecondition, $"The upload of task '{header.TaskId}' is over; the result is discarded.");
+            }
+
+            await attached.WaitAsync(_stopping.Token).ConfigureAwait(false);
             return;
         }
 

@@ -140,6 +140,11 @@ internal sealed partial class DataChannelServer : IAsyncDisposable
             // A cut or malformed connection: the client resumes on a new one, or its task fails on the server's side.
             GrpcLog.DataConnectionEnded(_logger, peer, ex.Message);
         }
+        catch (Exception ex)
+        {
+            // Whatever one connection does, the listener and the federation go on.
+            GrpcLog.DataConnectionFailed(_logger, peer, ex);
+        }
         finally
         {
             await stream.DisposeAsync().ConfigureAwait(false);

@@ -51,4 +51,7 @@ internal static partial class GrpcLog
 
     [LoggerMessage(EventId = 215, Level = LogLevel.Information, Message = "Task {TaskId} of '{ClientId}' waits up to {Seconds:0.#} s for the client to reconnect and resume it.")]
     public static partial void TaskAwaitingResumption(ILogger logger, string taskId, string clientId, double seconds);
+
+    [LoggerMessage(EventId = 216, Level = LogLevel.Warning, Message = "A data connection from {Peer} failed unexpectedly; the federation goes on.")]
+    public static partial void DataConnectionFailed(ILogger logger, string peer, Exception exception);
 }
