@@ -8,17 +8,17 @@ namespace FederatedSharp.Serialization;
 /// <summary>Reading the payload's preamble and tensor table: every size checked against the limits before anything is allocated.</summary>
 public sealed partial class BinaryModelSerializer
 {
-    private int CheckPreamble(ReadOnlySpan<byte> preamble, out int tensorCount, out ElementEncoding encoding)
+    private int CheckPreamble(ReadOnlySpan<byte> preamble, out int tensorCount, out ElementEncoding encoding, out ushort version)
     {
         if (!preamble[..4].SequenceEqual(Magic))
         {
             throw new ModelFormatException($"Not a FederatedSharp model payload: expected magic 'FSMP', found 0x{Convert.ToHexString(preamble[..4])}.");
         }
 
-        ushort version = BinaryPrimitives.ReadUInt16LittleEndian(preamble[4..]);
-        if (version != Version)
+        version = BinaryPrimitives.ReadUInt16LittleEndian(preamble[4..]);
+        if (version is < 1 or > Version)
         {
-            throw new ModelFormatException($"Unsupported model format version {version}; this reader supports version {Version}.");
+            throw new ModelFormatException($"Unsupported model format version {version}; this reader supports versions 1 to {Version}.");
         }
 
         if (!ElementCodec.IsKnown(preamble[6]))
@@ -110,10 +110,10 @@ public sealed partial class BinaryModelSerializer
         return new TensorLayout(specs);
     }
 
-    private static void VerifyChecksum(XxHash64 hasher, ReadOnlySpan<byte> stored)
+    private static void VerifyChecksum(PayloadHash hasher, ReadOnlySpan<byte> stored)
     {
         ulong expected = BinaryPrimitives.ReadUInt64LittleEndian(stored);
-        ulong actual = hasher.GetCurrentHashAsUInt64();
+        ulong actual = hasher.Current;
         if (expected != actual)
         {
             throw new ModelFormatException($"Corrupt model payload: checksum mismatch (stored {expected:x16}, computed {actual:x16}).");

@@ -12,7 +12,7 @@ namespace FederatedSharp.Serialization;
 /// <code>
 /// offset  size  field
 ///  0      4     magic "FSMP"
-///  4      2     format version (1)
+///  4      2     format version (2; version 1 payloads, checksummed with XxHash64, are read too)
 ///  6      1     element encoding (1 float32, 2 float16, 3 bfloat16, 4 int8 with a float32 scale per tensor,
 ///                5 int4 and 6 nf4 in blocks of 64 values, each block led by its float32 absolute maximum)
 ///  7      1     reserved (0)
@@ -21,15 +21,15 @@ namespace FederatedSharp.Serialization;
 /// 16      H     T x { u16 name length, UTF-8 name, u8 rank, rank x i32 dimension }
 /// 16+H    8     element count N (must equal the table's total)
 /// 24+H    D     values, tensor by tensor (int8: each tensor's 4-byte scale, then its bytes)
-/// 24+H+D  8     XxHash64 of every preceding byte
+/// 24+H+D  8     XxHash3 of every preceding byte (version 1: XxHash64)
 /// </code>
 /// Reading checks every size against <see cref="BinaryModelSerializerOptions"/> before allocating, and reports
 /// truncation, corruption (checksum), oversize and foreign formats with a <see cref="ModelFormatException"/>.
 /// </summary>
 public sealed partial class BinaryModelSerializer : IModelSerializer
 {
-    /// <summary>The current format version.</summary>
-    public const ushort Version = 1;
+    /// <summary>The format version this serializer writes (it reads versions 1 and 2).</summary>
+    public const ushort Version = 2;
 
     private const int PreambleLength = 16;
     private const int ChunkBytes = 1 << 20;
@@ -47,7 +47,7 @@ public sealed partial class BinaryModelSerializer : IModelSerializer
     }
 
     /// <inheritdoc />
-    public string Format => "fsmp-v1-" + _options.Encoding.ToString().ToLowerInvariant();
+    public string Format => "fsmp-v2-" + _options.Encoding.ToString().ToLowerInvariant();
 
     /// <summary>The encoding this serializer writes (it reads every encoding).</summary>
     public ElementEncoding Encoding => _options.Encoding;
@@ -75,7 +75,7 @@ public sealed partial class BinaryModelSerializer : IModelSerializer
     {
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(destination);
-        var hasher = new XxHash64();
+        var hasher = new PayloadHash(Version);
         byte[] header = BuildHeader(parameters.Layout, _options.Encoding);
         Write(destination, header, hasher);
         ElementEncoding encoding = _options.Encoding;
@@ -104,7 +104,7 @@ public sealed partial class BinaryModelSerializer : IModelSerializer
         }
 
         Span<byte> checksum = destination.GetSpan(8)[..8];
-        BinaryPrimitives.WriteUInt64LittleEndian(checksum, hasher.GetCurrentHashAsUInt64());
+        BinaryPrimitives.WriteUInt64LittleEndian(checksum, hasher.Current);
         destination.Advance(8);
     }
 
@@ -122,7 +122,6 @@ public sealed partial class BinaryModelSerializer : IModelSerializer
     public ModelParameters Deserialize(ReadOnlySequence<byte> payload)
     {
         var reader = new SequenceReader<byte>(payload);
-        var hasher = new XxHash64();
         Span<byte> preamble = stackalloc byte[PreambleLength];
         if (!reader.TryCopyTo(preamble))
         {
@@ -130,8 +129,9 @@ public sealed partial class BinaryModelSerializer : IModelSerializer
         }
 
         reader.Advance(PreambleLength);
+        int tableLength = CheckPreamble(preamble, out int tensorCount, out ElementEncoding encoding, out ushort version);
+        var hasher = new PayloadHash(version);
         hasher.Append(preamble);
-        int tableLength = CheckPreamble(preamble, out int tensorCount, out ElementEncoding encoding);
         if (reader.Remaining < tableLength + 8)
         {
             throw Truncated("tensor table", tableLength + 8, reader.Remaining);
@@ -216,7 +216,7 @@ public sealed partial class BinaryModelSerializer : IModelSerializer
     public ModelParameters Deserialize(ReadOnlyMemory<byte> payload) => Deserialize(new ReadOnlySequence<byte>(payload));
 
     /// <inheritdoc />
-    /// <remarks>FSMP ends with the XxHash64 of everything before it, checked before deserialization returns.</remarks>
+    /// <remarks>FSMP ends with the XxHash3 (version 1: XxHash64) of everything before it, checked before deserialization returns.</remarks>
     public bool ChecksumsPayload => true;
 
     /// <inheritdoc />
@@ -232,7 +232,7 @@ public sealed partial class BinaryModelSerializer : IModelSerializer
     {
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(destination);
-        var hasher = new XxHash64();
+        var hasher = new PayloadHash(Version);
         ElementEncoding encoding = _options.Encoding;
         byte[] header = BuildHeader(parameters.Layout, encoding);
         hasher.Append(header);
@@ -263,7 +263,7 @@ public sealed partial class BinaryModelSerializer : IModelSerializer
                 }
             }
 
-            BinaryPrimitives.WriteUInt64LittleEndian(chunk, hasher.GetCurrentHashAsUInt64());
+            BinaryPrimitives.WriteUInt64LittleEndian(chunk, hasher.Current);
             await destination.WriteAsync(chunk.AsMemory(0, 8), cancellationToken).ConfigureAwait(false);
         }
         finally
@@ -282,11 +282,11 @@ public sealed partial class BinaryModelSerializer : IModelSerializer
     private async Task<ModelParameters> DeserializeCoreAsync(Stream source, long? payloadLength, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(source);
-        var hasher = new XxHash64();
         byte[] preamble = new byte[PreambleLength];
         await ReadExactlyAsync(source, preamble, "preamble", cancellationToken).ConfigureAwait(false);
+        int tableLength = CheckPreamble(preamble, out int tensorCount, out ElementEncoding encoding, out ushort version);
+        var hasher = new PayloadHash(version);
         hasher.Append(preamble);
-        int tableLength = CheckPreamble(preamble, out int tensorCount, out ElementEncoding encoding);
         byte[] table = new byte[tableLength + 8];
         await ReadExactlyAsync(source, table, "tensor table", cancellationToken).ConfigureAwait(false);
         hasher.Append(table);
@@ -392,7 +392,7 @@ public sealed partial class BinaryModelSerializer : IModelSerializer
         return header;
     }
 
-    private static void Write(IBufferWriter<byte> destination, ReadOnlySpan<byte> bytes, XxHash64 hasher)
+    private static void Write(IBufferWriter<byte> destination, ReadOnlySpan<byte> bytes, PayloadHash hasher)
     {
         hasher.Append(bytes);
         destination.Write(bytes);

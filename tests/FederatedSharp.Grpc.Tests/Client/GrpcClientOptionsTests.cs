@@ -58,6 +58,6 @@ public class GrpcClientOptionsTests
         FederationAccessDeniedException? ex = await Assert.ThrowsAsync<FederationAccessDeniedException>(
             () => TestFederation.Runner(options).RunAsync(new TargetClient(3, 7)).WithTimeout());
 
-        Assert.That(ex!.Message, Does.Contain("'fssp-v1'").And.Contain("'fsmp-v1-int8'"));
+        Assert.That(ex!.Message, Does.Contain("'fssp-v1'").And.Contain("'fsmp-v2-int8'"));
     }
 }

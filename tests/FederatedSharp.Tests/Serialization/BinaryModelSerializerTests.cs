@@ -101,6 +101,43 @@ public class BinaryModelSerializerTests
     }
 
     [Test]
+    public async Task Deserialize_Version1PayloadWithXxHash64_IsStillRead()
+    {
+        using ModelParameters model = Model();
+        byte[] bytes = Serializer.SerializeToArray(model);
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(4), 1);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(bytes.Length - 8), System.IO.Hashing.XxHash64.HashToUInt64(bytes.AsSpan(0, bytes.Length - 8)));
+
+        using ModelParameters fromBytes = Serializer.Deserialize(bytes);
+        using ModelParameters fromStream = await Serializer.DeserializeAsync(new MemoryStream(bytes), bytes.Length, CancellationToken.None);
+
+        Assert.That(fromBytes.Values.ToArray(), Is.EqualTo(model.Values.ToArray()));
+        Assert.That(fromStream.Values.ToArray(), Is.EqualTo(model.Values.ToArray()));
+    }
+
+    [Test]
+    public void Serialize_CurrentVersion_EndsWithTheXxHash3OfTheRest()
+    {
+        using ModelParameters model = Model();
+        byte[] bytes = Serializer.SerializeToArray(model);
+
+        Assert.That(BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(4)), Is.EqualTo(2));
+        Assert.That(BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(bytes.Length - 8)), Is.EqualTo(System.IO.Hashing.XxHash3.HashToUInt64(bytes.AsSpan(0, bytes.Length - 8))));
+        Assert.That(Serializer.Format, Does.StartWith("fsmp-v2-"));
+    }
+
+    [Test]
+    public void Deserialize_Version1ChecksumOnAVersion2Payload_FailsTheChecksum()
+    {
+        using ModelParameters model = Model();
+        byte[] bytes = Serializer.SerializeToArray(model);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(bytes.Length - 8), System.IO.Hashing.XxHash64.HashToUInt64(bytes.AsSpan(0, bytes.Length - 8)));
+
+        var ex = Assert.Throws<ModelFormatException>(() => Serializer.Deserialize(bytes));
+        Assert.That(ex!.Message, Does.Contain("checksum mismatch"));
+    }
+
+    [Test]
     public void Deserialize_DeclaredSizeAboveLimit_ThrowsOversizedBeforeAllocating()
     {
         var limited = new BinaryModelSerializer(new BinaryModelSerializerOptions { MaxParameterCount = 10 });
