@@ -36,7 +36,7 @@ internal sealed partial class DataChannelServer
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, task.Ended);
         CancellationToken token = linked.Token;
         using ModelBody body = ModelBody.Create(model, _options.Serializer, owner: null, _options.ChunkBytes, () => task.Payload!);
-        await DataFrames.WriteResponseAsync(stream, new DataResponse(StatusCode.OK, "", body.Length, request.Offset, 0), token).ConfigureAwait(false);
+        await DataFrames.WriteResponseAsync(stream, new DataResponse(StatusCode.OK, "", body.Length, request.Offset), token).ConfigureAwait(false);
         int windowBytes = _options.DataChannel.WindowBytes;
         var window = new AckWindow(request.Offset, _time);
         Task acknowledgements = ReadAcknowledgementsAsync(stream, window, token);

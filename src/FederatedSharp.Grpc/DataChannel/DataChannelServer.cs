@@ -182,7 +182,7 @@ internal sealed partial class DataChannelServer : IAsyncDisposable
         try
         {
             using var deadline = new CancellationTokenSource(_options.MessageTimeout, _time);
-            await DataFrames.WriteResponseAsync(stream, new DataResponse(status, reason, 0, 0, 0), deadline.Token).ConfigureAwait(false);
+            await DataFrames.WriteResponseAsync(stream, new DataResponse(status, reason, 0, 0), deadline.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
         {

@@ -27,8 +27,7 @@ internal sealed record DataRequest(DataOperation Operation, string TaskId, strin
 /// <param name="Message">The refusal's reason; empty when OK.</param>
 /// <param name="Total">The transfer's full length in bytes.</param>
 /// <param name="Offset">Where the bytes that follow (download) or the bytes wanted next (upload) start.</param>
-/// <param name="Reserved">0 (room for a later version).</param>
-internal sealed record DataResponse(StatusCode Status, string Message, long Total, long Offset, ulong Reserved);
+internal sealed record DataResponse(StatusCode Status, string Message, long Total, long Offset);
 
 /// <summary>
 /// The data channel's framing: a request, a response, then raw model bytes one way and cumulative acknowledgements
@@ -103,13 +102,12 @@ internal static class DataFrames
     public static async Task WriteResponseAsync(Stream stream, DataResponse response, CancellationToken cancellationToken)
     {
         byte[] message = Encoding.UTF8.GetBytes(Truncate(response.Message));
-        byte[] frame = new byte[1 + 2 + message.Length + 24];
+        byte[] frame = new byte[1 + 2 + message.Length + 16];
         var writer = new FrameWriter(frame);
         writer.Bytes([(byte)response.Status]);
         writer.Short(message);
         writer.Long(response.Total);
         writer.Long(response.Offset);
-        writer.Long((long)response.Reserved);
         await stream.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
         await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -119,14 +117,9 @@ internal static class DataFrames
         byte[] status = new byte[1];
         await ReadExactlyAsync(stream, status, cancellationToken).ConfigureAwait(false);
         string message = await ReadShortStringAsync(stream, MaxMessageBytes, "message", cancellationToken).ConfigureAwait(false);
-        byte[] numbers = new byte[24];
+        byte[] numbers = new byte[16];
         await ReadExactlyAsync(stream, numbers, cancellationToken).ConfigureAwait(false);
-        return new DataResponse(
-            (StatusCode)status[0],
-            message,
-            BinaryPrimitives.ReadInt64LittleEndian(numbers),
-            BinaryPrimitives.ReadInt64LittleEndian(numbers.AsSpan(8)),
-            BinaryPrimitives.ReadUInt64LittleEndian(numbers.AsSpan(16)));
+        return new DataResponse((StatusCode)status[0], message, BinaryPrimitives.ReadInt64LittleEndian(numbers), BinaryPrimitives.ReadInt64LittleEndian(numbers.AsSpan(8)));
     }
 
     /// <summary>Writes a bare cumulative acknowledgement (download: client to server).</summary>

@@ -165,7 +165,7 @@ internal sealed class ResumableUpload : BoundedReadStream
             {
                 if (!connection.Responded)
                 {
-                    await DataFrames.WriteResponseAsync(connection.Stream, new DataResponse(StatusCode.OK, "", _expected, Received, 0), cancellationToken).ConfigureAwait(false);
+                    await RespondAsync(connection, cancellationToken).ConfigureAwait(false);
                 }
 
                 await DataFrames.WriteResultAsync(connection.Stream, status, message, cancellationToken).ConfigureAwait(false);
@@ -201,9 +201,8 @@ internal sealed class ResumableUpload : BoundedReadStream
             {
                 try
                 {
-                    connection.Responded = true;
                     _acknowledged = Received;
-                    await DataFrames.WriteResponseAsync(connection.Stream, new DataResponse(StatusCode.OK, "", _expected, Received, 0), cancellationToken).ConfigureAwait(false);
+                    await RespondAsync(connection, cancellationToken).ConfigureAwait(false);
                     return connection;
                 }
                 catch (Exception ex) when (ex is IOException or ObjectDisposedException)
@@ -239,6 +238,13 @@ internal sealed class ResumableUpload : BoundedReadStream
         {
             Drop(connection);
         }
+    }
+
+    // Tells a connection where the server's copy ends, so the client sends from there.
+    private Task RespondAsync(Connection connection, CancellationToken cancellationToken)
+    {
+        connection.Responded = true;
+        return DataFrames.WriteResponseAsync(connection.Stream, new DataResponse(StatusCode.OK, "", _expected, Received), cancellationToken);
     }
 
     private void Drop(Connection connection)

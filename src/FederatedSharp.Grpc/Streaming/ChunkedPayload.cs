@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.IO.Hashing;
 
 namespace FederatedSharp.Grpc.Streaming;
 
@@ -13,7 +12,6 @@ internal sealed class ChunkedPayload : IBufferWriter<byte>
     private readonly List<(byte[] Array, int Length)> _sealed = new();
     private byte[]? _current;
     private int _used;
-    private ulong? _checksum;
 
     public ChunkedPayload(int chunkBytes)
     {
@@ -77,28 +75,6 @@ internal sealed class ChunkedPayload : IBufferWriter<byte>
             }
 
             offset = 0;
-        }
-    }
-
-    /// <summary>XxHash3 of the whole payload, computed once (after <see cref="Complete"/>).</summary>
-    public ulong Checksum
-    {
-        get
-        {
-            if (_checksum is ulong known)
-            {
-                return known;
-            }
-
-            var hash = new XxHash3();
-            foreach ((byte[] array, int length) in _sealed)
-            {
-                hash.Append(array.AsSpan(0, length));
-            }
-
-            ulong value = hash.GetCurrentHashAsUInt64();
-            _checksum = value;
-            return value;
         }
     }
 

@@ -68,14 +68,14 @@ internal sealed class PartialUpdatesFeature : FederationFeature
 
         private static ModelParameters? Complete(ModelParameters part, ModelParameters basis, out string? problem)
         {
+            Dictionary<string, TensorSpec> model = basis.Layout.Tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
             foreach (TensorSpec tensor in part.Layout.Tensors)
             {
-                int index = basis.Layout.Tensors.ToList().FindIndex(t => t.Name == tensor.Name);
-                if (index < 0 || !basis.Layout.Tensors[index].Shape.SequenceEqual(tensor.Shape))
+                if (!model.TryGetValue(tensor.Name, out TensorSpec? known) || !known.Shape.SequenceEqual(tensor.Shape))
                 {
-                    problem = index < 0
+                    problem = known is null
                         ? $"The partial update's tensor '{tensor.Name}' is not in the model."
-                        : $"The partial update's tensor '{tensor.Name}' has shape [{string.Join(", ", tensor.Shape)}]; the model's is [{string.Join(", ", basis.Layout.Tensors[index].Shape)}].";
+                        : $"The partial update's tensor '{tensor.Name}' has shape {tensor.ShapeText}; the model's is {known.ShapeText}.";
                     return null;
                 }
             }
