@@ -47,6 +47,9 @@ public sealed class DigitsOptions
     /// <summary>Top-k sparse updates with error feedback: the fraction of each update's values sent (null: whole models).</summary>
     public double? TopKFraction { get; set; }
 
+    /// <summary>Downlink deltas: the fraction of each difference from the model a client holds that goes down (null: whole models).</summary>
+    public double? DownlinkFraction { get; set; }
+
     /// <summary>Parameters the clients do not train and leave out of their updates (patterns, e.g. <c>conv1.</c>).</summary>
     public IList<string> Frozen { get; } = new List<string>();
 
@@ -170,14 +173,21 @@ public static class DigitsFederation
         using ModelParameters initial = InitialModel(options);
 
         // Top-k deltas go up in the sparse format; the global model goes down in --encoding (float32 by default).
-        IModelSerializer? wire = options.SparseWire ? new SparseModelSerializer()
+        if (options.DownlinkFraction is not null && options.Encoding is not null and not ElementEncoding.Float32)
+        {
+            throw new ArgumentException("Downlink deltas need a lossless downlink: leave --encoding out (the sparse format carries them).");
+        }
+
+        IModelSerializer? wire = options.SparseWire || options.DownlinkFraction is not null ? new SparseModelSerializer()
             : options.Encoding is { } encoding ? new BinaryModelSerializer(new BinaryModelSerializerOptions { Encoding = encoding })
             : options.TopKFraction is null ? null : new BinaryModelSerializer();
-        IModelSerializer? uplink = options.TopKFraction is null ? null : new SparseModelSerializer();
+        IModelSerializer? uplink = options.TopKFraction is not null ? new SparseModelSerializer()
+            : options.DownlinkFraction is not null ? new BinaryModelSerializer() : null;
         await using var transport = new InMemoryTransport(new InMemoryTransportOptions { MaxConcurrency = 2, WireSerializer = wire, UplinkSerializer = uplink });
         for (int i = 0; i < clients.Count; i++)
         {
-            transport.AddClient(FederatedSimulation.ClientId(i), options.TopKFraction is null ? clients[i] : new TopKUpdateClient(clients[i]));
+            IClient client = options.TopKFraction is null ? clients[i] : new TopKUpdateClient(clients[i]);
+            transport.AddClient(FederatedSimulation.ClientId(i), options.DownlinkFraction is null ? client : new DownlinkDeltaClient(client));
         }
 
         var accuracy = new List<double>();
@@ -206,6 +216,11 @@ public static class DigitsFederation
             if (options.TopKFraction is double fraction)
             {
                 builder.UseSparseUpdates(fraction);
+            }
+
+            if (options.DownlinkFraction is double downlink)
+            {
+                builder.UseDownlinkDeltas(downlink);
             }
 
             if (options.Frozen.Count > 0 || options.LoraRank is not null)

@@ -10,6 +10,8 @@ using Spectre.Console;
 //        [--rounds 50] [--encoding f32|f16|bf16|int8|int4|nf4|sparse] [--topk 0.01] [--seed 1] [--output results.json] [--plot digits.png] [--overhead]
 //        --topk F: clients send top-k deltas keeping a fraction F of the values, with error feedback, in the sparse
 //        format; the global model goes down in --encoding (default f32).
+//        --downlink-topk F: the server sends each client the top-k (fraction F, float16) of the difference between the
+//        global model and the model that client holds, keeping what was not sent for later (the sparse format down).
 //        --freeze conv1.,conv2.: the clients train only the other parameters and send only those (partial training).
 //        --lora R: LoRA of rank R on the classifier, everything else frozen. --pretrain-rounds P: first P rounds of plain
 //        FedAvg make a pretrained model; the options apply to the remaining rounds, which start from it.
@@ -55,6 +57,9 @@ for (int i = 0; i < args.Length; i++)
         case "--topk":
             options.TopKFraction = double.Parse(Next(), CultureInfo.InvariantCulture);
             break;
+        case "--downlink-topk":
+            options.DownlinkFraction = double.Parse(Next(), CultureInfo.InvariantCulture);
+            break;
         case "--output": outputPath = Next(); break;
         case "--plot": plotPath = Next(); break;
         case "--overhead": overhead = true; break;
@@ -88,7 +93,7 @@ var results = new List<DigitsResult>();
 foreach (string name in names)
 {
     options.Strategy = name;
-    AnsiConsole.MarkupLine($"[bold]{name}[/]: {options.Clients} clients, Dirichlet({options.Alpha}), {options.Rounds} rounds, {options.LocalSteps} local steps, encoding {(options.SparseWire ? "sparse" : options.Encoding?.ToString() ?? (options.TopKFraction is null ? "none (in-memory copies)" : "Float32"))}{(options.TopKFraction is double f ? $" down, top-k {f:P0} deltas up" : "")}");
+    AnsiConsole.MarkupLine($"[bold]{name}[/]: {options.Clients} clients, Dirichlet({options.Alpha}), {options.Rounds} rounds, {options.LocalSteps} local steps, encoding {(options.SparseWire ? "sparse" : options.Encoding?.ToString() ?? (options.TopKFraction is null ? "none (in-memory copies)" : "Float32"))}{(options.DownlinkFraction is double d ? $", top-k {d:P0} deltas down" : "")}{(options.TopKFraction is double f ? $" down, top-k {f:P0} deltas up" : "")}");
     DigitsResult result = await DigitsFederation.RunAsync(options, new ConsoleProgress(name, options.Rounds));
     results.Add(result);
 }

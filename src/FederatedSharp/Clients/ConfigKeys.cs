@@ -30,6 +30,21 @@ public static class ConfigKeys
     /// <summary>Metric key (bool) marking a result whose parameters are a delta from the model the client received.</summary>
     public const string IsDelta = "fedsharp.delta";
 
+    /// <summary>
+    /// Downlink deltas: sent with a whole model by a server that <c>UseDownlinkDeltas</c> (bool): a
+    /// <see cref="Compression.DownlinkDeltaClient"/> keeps the model as its reference for later deltas.
+    /// </summary>
+    public const string DownlinkOffer = "fedsharp.downlink.offer";
+
+    /// <summary>
+    /// Downlink deltas: the hash (long, XxHash3 of the float32 values) of the reference a client must hold for the
+    /// parameters received to be a delta from it; present only when they are one.
+    /// </summary>
+    public const string DownlinkBase = "fedsharp.downlink.base";
+
+    /// <summary>Metric key (long): the hash of the reference a <see cref="Compression.DownlinkDeltaClient"/> holds after a fit.</summary>
+    public const string DownlinkReference = "fedsharp.downlink.reference";
+
     /// <summary>Metric key for a client's mean training loss (double).</summary>
     public const string TrainLoss = "train_loss";
 

@@ -43,6 +43,20 @@ internal static class TopKSelection
         }
     }
 
+    /// <summary>Each value sent becomes its nearest float16 (unless out of its range); the difference joins the residual.</summary>
+    public static void RoundToHalf(Span<float> sent, Span<float> residual)
+    {
+        for (int i = 0; i < sent.Length; i++)
+        {
+            float rounded = (float)(Half)sent[i];
+            if (sent[i] != 0 && float.IsFinite(rounded))
+            {
+                residual[i] += sent[i] - rounded;
+                sent[i] = rounded;
+            }
+        }
+    }
+
     // The value that would be at index `rank` if `values` were sorted ascending (Hoare's quickselect, median-of-three).
     private static float Select(float[] values, int rank)
     {

@@ -10,7 +10,8 @@ namespace FederatedSharp.Compression;
 /// becomes its delta from the model received, plus the residual carried from earlier rounds, of which only the
 /// <c>ceil(fraction x n)</c> values of largest magnitude are sent (marked <see cref="ConfigKeys.IsDelta"/>); the rest
 /// is kept in the client's state (<see cref="FitInstructions.State"/>) and added to the next round's delta, so no part
-/// of an update is lost, only delayed. Without the key the inner client's result passes through unchanged. With a
+/// of an update is lost, only delayed. A client that sends only the tensors it trains (frozen layers, adapters) gets
+/// top-k deltas of those tensors. Without the key the inner client's result passes through unchanged. With a
 /// <see cref="Serialization.SparseModelSerializer"/> on the wire, 1% of the values cost about 2% of the dense bytes.
 /// </summary>
 public sealed class TopKUpdateClient : IClient
@@ -58,19 +59,18 @@ public sealed class TopKUpdateClient : IClient
             }
 
             ModelParameters global = instructions.Parameters;
-            global.Layout.EnsureCompatible(result.Parameters.Layout, "the trained parameters");
-            float[] delta = new float[global.Length];
-            TensorPrimitives.Subtract(result.Parameters.Values, global.Values, delta);
+            TensorLayout layout = result.Parameters.Layout;
+            float[] delta = Delta(result.Parameters, global);
             if (instructions.State?.GetFloats(ResidualKey) is { } residual && residual.Length == delta.Length)
             {
                 TensorPrimitives.Add(delta, residual, delta);
             }
 
-            ModelParameters sent = ModelParameters.CreateUninitialized(global.Layout);
+            ModelParameters sent = ModelParameters.CreateUninitialized(layout);
             TopKSelection.Split(delta, sent.Values, (int)Math.Min(delta.Length, Math.Ceiling(fraction * delta.Length)));
             if (HalfPrecision)
             {
-                RoundToHalf(sent.Values, delta);
+                TopKSelection.RoundToHalf(sent.Values, delta);
             }
 
             instructions.State?.SetFloats(ResidualKey, delta);
@@ -80,17 +80,23 @@ public sealed class TopKUpdateClient : IClient
         }
     }
 
-    // Each value sent becomes its nearest float16 (unless out of its range); the difference joins the residual.
-    private static void RoundToHalf(Span<float> sent, Span<float> residual)
+    // The trained parameters minus the model received: tensor by tensor when the client sends only the tensors it trains.
+    private static float[] Delta(ModelParameters trained, ModelParameters global)
     {
-        for (int i = 0; i < sent.Length; i++)
+        if (trained.Layout.Equals(global.Layout))
         {
-            float rounded = (float)(Half)sent[i];
-            if (sent[i] != 0 && float.IsFinite(rounded))
-            {
-                residual[i] += sent[i] - rounded;
-                sent[i] = rounded;
-            }
+            float[] whole = new float[global.Length];
+            TensorPrimitives.Subtract(trained.Values, global.Values, whole);
+            return whole;
         }
+
+        if (SubLayout.Problem(trained.Layout, global.Layout, "trained parameters") is { } problem)
+        {
+            throw new LayoutMismatchException(problem);
+        }
+
+        using ModelParameters part = ModelParameters.FromValues(trained.Layout, trained.Values);
+        SubLayout.AddByName(part, global.Layout, global.Values, -1f);
+        return part.Values.ToArray();
     }
 }

@@ -49,4 +49,7 @@ internal static partial class Log
 
     [LoggerMessage(114, LogLevel.Information, "Query {Query}: {Answered} of {Asked} clients answered")]
     public static partial void QueryCompleted(ILogger logger, string query, int answered, int asked);
+
+    [LoggerMessage(115, LogLevel.Warning, "Client {ClientId} holds downlink reference {Held:x16}, not the {Expected:x16} sent (a lossy downlink format?): it gets whole models until it holds what was sent")]
+    public static partial void DownlinkReferenceMismatch(ILogger logger, string clientId, long held, long expected);
 }

@@ -81,6 +81,9 @@ public sealed class TensorLayout : IEquatable<TensorLayout>
             : throw new KeyNotFoundException($"The layout has no tensor named '{name}'. Tensors: {string.Join(", ", _tensors.Select(t => t.Name))}.");
     }
 
+    /// <summary>The position of the tensor called <paramref name="name"/>, if there is one.</summary>
+    internal bool TryGetIndex(string name, out int index) => _indexByName.TryGetValue(name, out index);
+
     /// <summary>Throws a <see cref="LayoutMismatchException"/> naming the first difference when <paramref name="other"/> is not compatible.</summary>
     /// <param name="other">The layout to compare with (for example a client update's).</param>
     /// <param name="what">What <paramref name="other"/> belongs to, for the message (for example "update from client-3").</param>

@@ -1,10 +1,12 @@
 using Microsoft.Extensions.Time.Testing;
 using FederatedSharp.Aggregation;
 using FederatedSharp.Clients;
+using FederatedSharp.Compression;
 using FederatedSharp.Grpc.Client;
 using FederatedSharp.Grpc.Hosting;
 using FederatedSharp.Grpc.Tests.TestUtilities;
 using FederatedSharp.Parameters;
+using FederatedSharp.Serialization;
 using FederatedSharp.Server;
 using FederatedSharp.Transport;
 using FederatedSharp.Transport.InMemory;
@@ -69,6 +71,53 @@ public class GrpcFederationTransportTests
             long model = Serialization.BinaryModelSerializer.GetSerializedLength(initial);
             Assert.That(sent, Is.EqualTo(5 * 6 * model), "bytes sent");
             Assert.That(received, Is.EqualTo(5 * 3 * model), "bytes received");
+        });
+    }
+
+    [Test]
+    public async Task RunAsync_DownlinkDeltasOverMutualTls_SameModelAsInMemoryInFewerBytes()
+    {
+        using ModelParameters initial = ModelParameters.Create(TensorLayout.Create(new TensorSpec("w", [2000])));
+        initial.Values.Fill(0.5f);
+        FederatedServer Build(ITransport transport, ModelParameters start) =>
+            new FederatedServerBuilder().UseTransport(transport).UseAggregator(new FedAvg()).WithInitialParameters(start)
+                .Configure(o => { o.Rounds = 4; o.MinAvailableClients = 3; o.FractionFit = 1.0; o.FractionEvaluate = 0; o.Seed = 11; })
+                .UseDownlinkDeltas(0.05)
+                .Build();
+        await using var memory = new InMemoryTransport(new InMemoryTransportOptions { WireSerializer = new SparseModelSerializer(), UplinkSerializer = new BinaryModelSerializer() });
+        foreach ((string id, float target, long examples) in Participants)
+        {
+            memory.AddClient(id, new DownlinkDeltaClient(new TargetClient(target, examples)));
+        }
+
+        using FederationResult expected = await Build(memory, initial).RunAsync().WithTimeout();
+
+        GrpcFederationHost host = await TestFederation.StartMutualTlsAsync(o =>
+        {
+            o.Federation.Serializer = new SparseModelSerializer();
+            o.Federation.UplinkSerializer = new BinaryModelSerializer();
+        });
+        using var stop = new CancellationTokenSource();
+        Task[] clients = Participants.Select(p =>
+        {
+            GrpcClientOptions options = TestFederation.MutualTlsClient(host, p.Id);
+            options.Serializer = new SparseModelSerializer();
+            options.UplinkSerializer = new BinaryModelSerializer();
+            return TestFederation.Runner(options).RunAsync(new DownlinkDeltaClient(new TargetClient(p.Target, p.Examples)), stop.Token);
+        }).ToArray();
+        using FederationResult actual = await Build(host.Transport, initial).RunAsync().WithTimeout();
+        long sent = host.Transport.BytesSent;
+        await host.DisposeAsync();
+        await Task.WhenAll(clients).WithTimeout();
+
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        new SparseModelSerializer().Serialize(initial, buffer);
+        long model = buffer.WrittenCount;
+        Assert.Multiple(() =>
+        {
+            Assert.That(actual.Parameters.Values.ToArray(), Is.EqualTo(expected.Parameters.Values.ToArray()), "bit-identical to the in-memory federation");
+            Assert.That(actual.History.Rounds.All(r => r.Succeeded && r.Failures.Count == 0), Is.True);
+            Assert.That(sent, Is.InRange(3 * model, 3 * model * 1.5), "whole models in round 1, then 5% of the values in rounds 2-4");
         });
     }
 

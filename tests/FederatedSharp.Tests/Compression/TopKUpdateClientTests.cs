@@ -111,4 +111,32 @@ public class TopKUpdateClientTests
             Assert.That(residual == 0, Is.EqualTo(!half));
         });
     }
+
+    /// <summary>Trains only tensor "b" of a two-tensor model: adds its step and returns just that tensor.</summary>
+    private sealed class HeadClient(float step) : IClient
+    {
+        public Task<ConfigRecord> GetPropertiesAsync(CancellationToken cancellationToken = default) => Task.FromResult(ConfigRecord.Empty);
+
+        public Task<FitResult> FitAsync(FitInstructions instructions, CancellationToken cancellationToken = default)
+        {
+            ModelParameters head = ModelParameters.FromValues(TensorLayout.Create(new TensorSpec("b", [3])), instructions.Parameters.GetTensor("b"));
+            System.Numerics.Tensors.TensorPrimitives.Add(head.Values, step, head.Values);
+            return Task.FromResult(new FitResult(head, 2));
+        }
+
+        public Task<EvaluateResult> EvaluateAsync(EvaluateInstructions instructions, CancellationToken cancellationToken = default) => Task.FromResult(new EvaluateResult(0, 1));
+    }
+
+    [Test]
+    public async Task FitAsync_OnlySomeTensorsTrained_SendsTheTopKOfTheirDeltas()
+    {
+        var model = TensorLayout.Create(new TensorSpec("a", [2]), new TensorSpec("b", [3]));
+        using ModelParameters global = ModelParameters.FromValues(model, [9f, 9f, 1f, 2f, 3f]);
+        var state = new ClientState("a");
+
+        using FitResult result = await new TopKUpdateClient(new HeadClient(0.5f)) { HalfPrecision = false }.FitAsync(new FitInstructions(1, global, TopK(1.0)) { State = state });
+
+        Assert.That(result.Parameters.Layout.Tensors.Select(t => t.Name), Is.EqualTo(new[] { "b" }));
+        Assert.That(result.Parameters.Values.ToArray(), Is.EqualTo(new[] { 0.5f, 0.5f, 0.5f }), "the head's delta, not the head minus the body");
+    }
 }

@@ -65,6 +65,20 @@ internal sealed class EngineServices
         return config.Freeze();
     }
 
+    /// <summary>Sends one client its fit task through every feature's <see cref="FederationFeature.InvokeFitAsync"/>, in order.</summary>
+    public Task<FitResult> FitAsync(IClientConnection connection, string clientId, FitInstructions instructions, CancellationToken cancellationToken)
+    {
+        FitInvoker invoke = connection.FitAsync;
+        for (int i = Features.Count - 1; i >= 0; i--)
+        {
+            FederationFeature feature = Features[i];
+            FitInvoker next = invoke;
+            invoke = (fit, ct) => feature.InvokeFitAsync(clientId, fit, next, ct);
+        }
+
+        return invoke(instructions, cancellationToken);
+    }
+
     /// <summary>The candidates of a round after every feature's filter (quarantine...).</summary>
     public IReadOnlyList<string> FilterClients(FederationContext context, int round, IReadOnlyList<string> available)
     {

@@ -55,6 +55,23 @@ public abstract class FederationFeature
     {
     }
 
+    /// <summary>
+    /// Around every fit task sent to a client, in every round driver (synchronous, FedBuff, secure aggregation): may
+    /// replace the instructions this one client receives (for example a delta against the model it already holds) and
+    /// look at its result or failure. Features form a chain in <see cref="Order"/>; call <paramref name="next"/> once,
+    /// dispose what you created, and let exceptions through. The default calls <paramref name="next"/> unchanged.
+    /// </summary>
+    /// <param name="clientId">The client.</param>
+    /// <param name="instructions">The instructions the round made (shared by the round's clients: do not mutate).</param>
+    /// <param name="next">Sends instructions on: the next feature, then the transport.</param>
+    /// <param name="cancellationToken">The task's deadline and the round's cancellation.</param>
+    /// <returns>The client's result.</returns>
+    public virtual Task<Clients.FitResult> InvokeFitAsync(string clientId, Clients.FitInstructions instructions, FitInvoker next, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        return next(instructions, cancellationToken);
+    }
+
     /// <summary>After a round is recorded in the history (the new model is <see cref="FederationContext.Global"/>).</summary>
     /// <param name="context">The federation.</param>
     /// <param name="record">The round's record.</param>
@@ -74,6 +91,12 @@ public abstract class FederationFeature
     {
     }
 }
+
+/// <summary>Sends a fit task on to the next feature, then to the client (see <see cref="FederationFeature.InvokeFitAsync"/>).</summary>
+/// <param name="instructions">The instructions the client receives.</param>
+/// <param name="cancellationToken">The task's deadline and the round's cancellation.</param>
+/// <returns>The client's result.</returns>
+public delegate Task<Clients.FitResult> FitInvoker(Clients.FitInstructions instructions, CancellationToken cancellationToken);
 
 /// <summary>The <see cref="FederationFeature.Order"/> of the built-in features; leave gaps for your own.</summary>
 public static class FeatureOrder

@@ -32,6 +32,9 @@ public static class UpdateStageOrder
     /// <summary>Turning compressed updates (sparse deltas) back into models, before anything checks them.</summary>
     public const int Expand = 50;
 
+    /// <summary>Completing partial updates with the model's other tensors, after they are expanded.</summary>
+    public const int Complete = 60;
+
     /// <summary>Update validation: layout, finite values, example count, norm bounds, rate limits.</summary>
     public const int Validate = 100;
 

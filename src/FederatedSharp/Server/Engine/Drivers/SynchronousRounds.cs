@@ -27,7 +27,7 @@ internal sealed class SynchronousRounds : RoundDriver
         {
             var instructions = new FitInstructions(round, global, fitConfig);
             Task<ClientOutcome<FitResult>>[] calls = fitClients
-                .Select(id => services.Caller.CallAsync(id, RoundPhase.Fit, round, services.Options.FitTimeout, (c, ct) => c.FitAsync(instructions, ct), roundCts.Token))
+                .Select(id => services.Caller.CallAsync(id, RoundPhase.Fit, round, services.Options.FitTimeout, (c, ct) => services.FitAsync(c, id, instructions, ct), roundCts.Token))
                 .ToArray();
             try
             {

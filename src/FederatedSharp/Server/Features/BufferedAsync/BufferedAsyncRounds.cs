@@ -210,7 +210,7 @@ internal sealed class BufferedAsyncRounds(BufferedAsyncOptions options) : RoundD
         // (the evaluate phase runs while other clients are still training).
         Task<ClientOutcome<FitResult>> call = services.Caller.CallAsync(clientId, RoundPhase.Fit, version + 1, services.Options.FitTimeout, async (c, ct) =>
         {
-            using FitResult received = await c.FitAsync(instructions, ct).ConfigureAwait(false);
+            using FitResult received = await services.FitAsync(c, clientId, instructions, ct).ConfigureAwait(false);
             return new FitResult(received.Parameters.Clone(), received.ExampleCount, received.Metrics);
         }, _stop!.Token);
         _inFlight.Add(new InFlight(call, clientId, version, config));

@@ -20,7 +20,7 @@ internal sealed class PartialUpdatesFeature : FederationFeature
     {
         public override string Name => "complete partial updates";
 
-        public override int Order => UpdateStageOrder.Expand;
+        public override int Order => UpdateStageOrder.Complete;
 
         public override IUpdateSink BeginRound(UpdateStageContext context, IUpdateSink next) => new Sink(context, next);
     }

@@ -29,7 +29,7 @@ internal sealed class SecureRounds(SecureAggregationOptions options) : RoundDriv
         var server = new SecureAggregationServer(options, services.TimeProvider);
         async Task<ConfigRecord?> Call(string id, FitInstructions instructions, CancellationToken ct)
         {
-            ClientOutcome<FitResult> outcome = await services.Caller.CallAsync(id, RoundPhase.Fit, round, options.PhaseTimeout, (c, t) => c.FitAsync(instructions, t), ct).ConfigureAwait(false);
+            ClientOutcome<FitResult> outcome = await services.Caller.CallAsync(id, RoundPhase.Fit, round, options.PhaseTimeout, (c, t) => services.FitAsync(c, id, instructions, t), ct).ConfigureAwait(false);
             if (outcome.Failure is not null)
             {
                 reasons.TryAdd(id, outcome.Failure);

@@ -40,14 +40,21 @@ internal sealed class SparseUpdatesFeature(double fraction) : FederationFeature
                 if (update.Metrics.TryGetValue(ConfigKeys.IsDelta, out ConfigValue isDelta) && isDelta.Kind == ConfigValueKind.Boolean && isDelta.AsBoolean())
                 {
                     Parameters.ModelParameters basis = update.StartedFrom ?? context.Global;
-                    if (!basis.Layout.Equals(update.Parameters.Layout))
+                    if (basis.Layout.Equals(update.Parameters.Layout))
                     {
-                        context.Reject(update.ClientId, $"The sparse delta's layout differs from the model's ({update.Parameters.Layout.Count} tensors, {update.Parameters.Length} values).");
+                        TensorPrimitives.Add(update.Parameters.Values, basis.Values, update.Parameters.Values);
+                    }
+                    else if (Parameters.SubLayout.Problem(update.Parameters.Layout, basis.Layout, "sparse delta") is { } problem)
+                    {
+                        context.Reject(update.ClientId, problem);
                         accepted ??= updates.Take(i).ToList();
                         continue;
                     }
-
-                    TensorPrimitives.Add(update.Parameters.Values, basis.Values, update.Parameters.Values);
+                    else
+                    {
+                        // The delta of the tensors a client trains: those tensors become models, completed later (UsePartialUpdates).
+                        Parameters.SubLayout.AddByName(update.Parameters, basis.Layout, basis.Values, 1f);
+                    }
                 }
 
                 accepted?.Add(update);

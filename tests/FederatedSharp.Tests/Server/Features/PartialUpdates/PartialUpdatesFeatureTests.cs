@@ -1,5 +1,6 @@
 using FederatedSharp.Aggregation;
 using FederatedSharp.Clients;
+using FederatedSharp.Compression;
 using FederatedSharp.Parameters;
 using FederatedSharp.Server;
 using FederatedSharp.Tests.TestUtilities;
@@ -12,28 +13,7 @@ public class PartialUpdatesFeatureTests
 {
     private static readonly TensorLayout Layout = TensorLayout.Create(new TensorSpec("body", [6]), new TensorSpec("head", [2, 2]));
 
-    /// <summary>Trains only the named tensors: adds its shift to them and returns just those.</summary>
-    private sealed class PartialClient(float shift, params TensorSpec[] trained) : IClient
-    {
-        public Task<ConfigRecord> GetPropertiesAsync(CancellationToken cancellationToken = default) => Task.FromResult(ConfigRecord.Empty);
-
-        public Task<FitResult> FitAsync(FitInstructions instructions, CancellationToken cancellationToken = default)
-        {
-            ModelParameters part = ModelParameters.Create(TensorLayout.Create(trained));
-            for (int t = 0; t < trained.Length; t++)
-            {
-                Span<float> target = part.GetTensor(t);
-                instructions.Parameters.GetTensor(trained[t].Name).CopyTo(target);
-                System.Numerics.Tensors.TensorPrimitives.Add(target, shift, target);
-            }
-
-            return Task.FromResult(new FitResult(part, 10));
-        }
-
-        public Task<EvaluateResult> EvaluateAsync(EvaluateInstructions instructions, CancellationToken cancellationToken = default) => Task.FromResult(new EvaluateResult(0, 1));
-    }
-
-    private static async Task<FederationResult> RunAsync(Func<int, IClient> client, bool partial)
+    private static async Task<FederationResult> RunAsync(Func<int, IClient> client, bool partial, Action<FederatedServerBuilder>? configure = null, int rounds = 1)
     {
         await using var transport = new InMemoryTransport();
         for (int i = 0; i < 3; i++)
@@ -43,11 +23,14 @@ public class PartialUpdatesFeatureTests
 
         using ModelParameters initial = TestModels.Random(Layout, 4, 1f);
         FederatedServerBuilder builder = new FederatedServerBuilder().UseTransport(transport).UseAggregator(new FedAvg()).WithInitialParameters(initial)
-            .Configure(o => { o.Rounds = 1; o.MinAvailableClients = 3; o.MinFitClients = 1; o.Seed = 1; });
+            .Configure(o => { o.Rounds = rounds; o.MinAvailableClients = 3; o.MinFitClients = 1; o.Seed = 1; });
         if (partial)
         {
             builder.UsePartialUpdates();
         }
+
+        // After UsePartialUpdates: the stages' order must not depend on the order features were added.
+        configure?.Invoke(builder);
 
         return await builder.Build().RunAsync().WithTimeout();
     }
@@ -81,5 +64,48 @@ public class PartialUpdatesFeatureTests
             i => i == 0 ? new PartialClient(1, new TensorSpec("head", [4])) : new PartialClient(1, Layout.Tensors[1]), partial: true);
 
         Assert.That(result.History.Rounds[0].Failures.Select(f => f.Reason), Has.One.Contains("'head' has shape [4]"));
+    }
+
+    [Test]
+    public async Task RunAsync_TopKDeltasOfTheTrainedTensors_EqualThePartialFederation()
+    {
+        using FederationResult plain = await RunAsync(i => new PartialClient(i + 1, Layout.Tensors[1]), partial: true, rounds: 3);
+        using FederationResult sparse = await RunAsync(
+            i => new TopKUpdateClient(new PartialClient(i + 1, Layout.Tensors[1])) { HalfPrecision = false }, partial: true, b => b.UseSparseUpdates(1.0), rounds: 3);
+
+        Assert.That(sparse.History.Rounds.SelectMany(r => r.Failures), Is.Empty);
+        Assert.That(sparse.Parameters.Values.ToArray(), Is.EqualTo(plain.Parameters.Values.ToArray()).Within(1e-5f), "the head's deltas expanded, the body kept");
+    }
+
+    [Test]
+    public async Task RunAsync_TopKDeltaWithATensorNotInTheModel_IsRejectedNamingIt()
+    {
+        var stray = new TensorSpec("tail", [3]);
+        using FederationResult result = await RunAsync(
+            i => i == 0 ? new TopKUpdateClient(new StrayClient(stray)) : new PartialClient(1, Layout.Tensors[1]), partial: true, b => b.UseSparseUpdates(0.5));
+
+        ClientFailure failure = result.History.Rounds.SelectMany(r => r.Failures).Single();
+        Assert.That(failure.Reason, Does.Contain("'tail'").And.Contain("not in the model"));
+    }
+
+    [Test]
+    public async Task RunAsync_PartialModelsTrainedFromDownlinkReferences_AreRebasedOntoTheGlobalModel()
+    {
+        using FederationResult plain = await RunAsync(i => new PartialClient(i + 1, Layout.Tensors[1]), partial: true, rounds: 3);
+        using FederationResult deltas = await RunAsync(
+            i => new DownlinkDeltaClient(new PartialClient(i + 1, Layout.Tensors[1])), partial: true, b => b.UseDownlinkDeltas(0.1), rounds: 3);
+
+        Assert.That(deltas.Parameters.Values.ToArray(), Is.EqualTo(plain.Parameters.Values.ToArray()).Within(1e-5f));
+    }
+
+    /// <summary>Sends a tensor the model does not have, as a partial update (the server must reject it by name).</summary>
+    private sealed class StrayClient(TensorSpec stray) : IClient
+    {
+        public Task<ConfigRecord> GetPropertiesAsync(CancellationToken cancellationToken = default) => Task.FromResult(ConfigRecord.Empty);
+
+        public Task<FitResult> FitAsync(FitInstructions instructions, CancellationToken cancellationToken = default) =>
+            Task.FromResult(new FitResult(ModelParameters.Create(TensorLayout.Create(stray)), 10, new ConfigRecord { { ConfigKeys.IsDelta, true } }));
+
+        public Task<EvaluateResult> EvaluateAsync(EvaluateInstructions instructions, CancellationToken cancellationToken = default) => Task.FromResult(new EvaluateResult(0, 1));
     }
 }
