@@ -95,4 +95,33 @@ public static class Networking
         return new GrpcClientRunner(options).RunAsync(new TopKUpdateClient(myClient), cancellationToken);
         // end snippet
     }
+
+    public static async Task<FederationResult> DownlinkDeltasAsync(GrpcFederationHostOptions options, ModelParameters initialModel, CancellationToken cancellationToken)
+    {
+        // snippet: downlink-deltas-server
+        // Server: top-k deltas both ways, in the sparse format: 10% of the difference from the model each client holds
+        // goes down, 10% of each client's change comes up; what is not sent waits for a later round on both sides.
+        options.Federation.Serializer = new SparseModelSerializer();
+        options.Federation.UplinkSerializer = new SparseModelSerializer();
+        await using GrpcFederationHost host = await GrpcFederationHost.StartAsync(options, cancellationToken: cancellationToken);
+        FederatedServer server = new FederatedServerBuilder()
+            .UseTransport(host.Transport)
+            .UseAggregator(new FedAvg())
+            .WithInitialParameters(initialModel)
+            .UseDownlinkDeltas(0.10)
+            .UseSparseUpdates(0.10)
+            .Build();
+        return await server.RunAsync(cancellationToken: cancellationToken);
+        // end snippet
+    }
+
+    public static Task ClientDownlinkDeltasAsync(GrpcClientOptions options, IClient myClient, CancellationToken cancellationToken)
+    {
+        // snippet: downlink-deltas-client
+        // Client: the reference model is kept in the runner's client state; DownlinkDeltaClient goes outermost.
+        options.Serializer = new SparseModelSerializer();
+        options.UplinkSerializer = new SparseModelSerializer();
+        return new GrpcClientRunner(options).RunAsync(new DownlinkDeltaClient(new TopKUpdateClient(myClient)), cancellationToken);
+        // end snippet
+    }
 }
