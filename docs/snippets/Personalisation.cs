@@ -4,6 +4,7 @@ using FederatedSharp.Server;
 using FederatedSharp.TorchSharp.Modules;
 using FederatedSharp.TorchSharp.Training;
 using FederatedSharp.Transport.InMemory;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Snippets;
@@ -49,14 +50,13 @@ public static class Personalisation
         return server;
     }
 
-    public static (TorchTrainerClient Client, FederatedServer Server) LoraAdapters(TorchDataSet train, InMemoryTransport transport, ModelParameters pretrained)
+    public static (TorchTrainerClient Client, FederatedServer Server) LoraAdapters(TorchDataSet train, InMemoryTransport transport, ModelParameters pretrained, Sequential pretrainedNetwork)
     {
         // snippet: partial-training-lora
         // Client: the pretrained network with a LoRA adapter on its classifier; only the adapters train and travel up.
         var options = new TorchTrainerOptions
         {
-            Module = nn.Sequential(("body", nn.Linear(13, 64)), ("relu", nn.ReLU()),
-                ("head", new LoraLinear(nn.Linear(64, 2), rank: 4, alpha: 8)), ("softmax", nn.LogSoftmax(1))),
+            Module = Lora.Apply(pretrainedNetwork, rank: 4, alpha: 8, "head"),   // or "*" for every linear layer
             Train = train,
             Loss = nn.NLLLoss().forward,
             Trainable = { "*lora_*" },        // or Frozen = { "body." } to train everything but the body

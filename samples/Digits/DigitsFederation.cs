@@ -99,13 +99,14 @@ public static class DigitsFederation
             test.SelectMany(i => x[i]).ToArray(), test.Select(i => y[i]).ToArray());
     }
 
-    public static nn.Module<Tensor, Tensor> CreateModel(int? loraRank = null) => nn.Sequential(
-        ("conv1", nn.Conv2d(1, 16, 3, padding: 1)), ("relu1", nn.ReLU()), ("pool1", nn.MaxPool2d(2)),
-        ("conv2", nn.Conv2d(16, 32, 3, padding: 1)), ("relu2", nn.ReLU()), ("pool2", nn.MaxPool2d(2)),
-        ("flatten", nn.Flatten()), ("fc", Classifier(loraRank)));
-
-    private static nn.Module<Tensor, Tensor> Classifier(int? loraRank) =>
-        loraRank is int rank ? new LoraLinear(nn.Linear(32 * 2 * 2, 10), rank, alpha: 2 * rank) : nn.Linear(32 * 2 * 2, 10);
+    public static nn.Module<Tensor, Tensor> CreateModel(int? loraRank = null)
+    {
+        var model = nn.Sequential(
+            ("conv1", nn.Conv2d(1, 16, 3, padding: 1)), ("relu1", nn.ReLU()), ("pool1", nn.MaxPool2d(2)),
+            ("conv2", nn.Conv2d(16, 32, 3, padding: 1)), ("relu2", nn.ReLU()), ("pool2", nn.MaxPool2d(2)),
+            ("flatten", nn.Flatten()), ("fc", nn.Linear(32 * 2 * 2, 10)));
+        return loraRank is int rank ? Lora.Apply(model, rank, alpha: 2 * rank, "fc") : model;
+    }
 
     // The starting model in the run's layout: a fresh one, with a pretrained plain model's tensors where they exist
     // (the LoRA classifier's base is the plain classifier; its adapters start fresh).
