@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Attributes;
 
 /// <summary>
-/// The four read-bound passes of <see cref="ReadBounds"/> as benchmarks, for every benchmark class that reports
+/// The five read-bound passes of <see cref="ReadBounds"/> as benchmarks, for every benchmark class that reports
 /// "% of read bound" (<see cref="BoundFractionColumn"/> takes the fastest of them in the same run).
 /// </summary>
 public abstract class ReadBoundBenchmarks
@@ -23,4 +23,7 @@ public abstract class ReadBoundBenchmarks
 
     [Benchmark(Description = "read bound D: a coordinate range per core")]
     public float ReadBoundD() => ReadBounds.RangePerCore(Inputs, Length);
+
+    [Benchmark(Description = "read bound E: blocks, four inputs interleaved")]
+    public float ReadBoundE() => ReadBounds.Interleaved(Inputs, Length);
 }

@@ -1,4 +1,7 @@
+using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 /// <summary>
 /// Honest read-only passes over N inputs on all cores, the candidates for the memory bound: a benchmark's bound is the
@@ -76,5 +79,73 @@ internal static class ReadBounds
             sums[p] = local;
         });
         return sums.Sum();
+    }
+
+    /// <summary>
+    /// E: blocks of coordinates, the inputs read four at a time, interleaved (the loads of the linear kernels' passes
+    /// without their stores): four streams in flight per core keep more reads outstanding than one, which is what a
+    /// machine whose single stream cannot saturate memory needs.
+    /// </summary>
+    public static float Interleaved(IReadOnlyList<ReadOnlyMemory<float>> inputs, int length, int blockLength = 16 * 1024)
+    {
+        int blocks = (length + blockLength - 1) / blockLength;
+        var sums = new float[blocks];
+        Parallel.For(0, blocks, b =>
+        {
+            int start = b * blockLength;
+            int count = Math.Min(blockLength, length - start);
+            float local = 0;
+            int k = 0;
+            for (; k + 4 <= inputs.Count; k += 4)
+            {
+                local += SumFour(inputs[k].Span.Slice(start, count), inputs[k + 1].Span.Slice(start, count), inputs[k + 2].Span.Slice(start, count), inputs[k + 3].Span.Slice(start, count));
+            }
+
+            for (; k < inputs.Count; k++)
+            {
+                local += TensorPrimitives.Sum(inputs[k].Span.Slice(start, count));
+            }
+
+            sums[b] = local;
+        });
+        return sums.Sum();
+    }
+
+    private static float SumFour(ReadOnlySpan<float> x0, ReadOnlySpan<float> x1, ReadOnlySpan<float> x2, ReadOnlySpan<float> x3)
+    {
+        ref float r0 = ref MemoryMarshal.GetReference(x0), r1 = ref MemoryMarshal.GetReference(x1), r2 = ref MemoryMarshal.GetReference(x2), r3 = ref MemoryMarshal.GetReference(x3);
+        int i = 0;
+        float total = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512<float> s0 = default, s1 = default;
+            for (; i <= x0.Length - Vector512<float>.Count; i += Vector512<float>.Count)
+            {
+                nuint n = (nuint)i;
+                s0 += Vector512.LoadUnsafe(ref r0, n) + Vector512.LoadUnsafe(ref r1, n);
+                s1 += Vector512.LoadUnsafe(ref r2, n) + Vector512.LoadUnsafe(ref r3, n);
+            }
+
+            total = Vector512.Sum(s0 + s1);
+        }
+        else
+        {
+            Vector<float> s0 = default, s1 = default;
+            for (; i <= x0.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                nuint n = (nuint)i;
+                s0 += Vector.LoadUnsafe(ref r0, n) + Vector.LoadUnsafe(ref r1, n);
+                s1 += Vector.LoadUnsafe(ref r2, n) + Vector.LoadUnsafe(ref r3, n);
+            }
+
+            total = Vector.Sum(s0 + s1);
+        }
+
+        for (; i < x0.Length; i++)
+        {
+            total += x0[i] + x1[i] + x2[i] + x3[i];
+        }
+
+        return total;
     }
 }

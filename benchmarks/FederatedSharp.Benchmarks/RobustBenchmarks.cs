@@ -6,7 +6,7 @@ using FederatedSharp.Parameters;
 /// <summary>
 /// Order-statistic strategies (they hold every update, without copies): median, trimmed mean and Bulyan's last step sort
 /// every coordinate's N values across SIMD lanes with a pruned sorting network; Krum and Bulyan compare all N(N-1)/2
-/// pairs in cache-sized blocks. Against the read bound (the fastest of four read-only passes over the same N x P floats)
+/// pairs in cache-sized blocks. Against the read bound (the fastest of five read-only passes over the same N x P floats)
 /// in the same run.
 /// </summary>
 [BenchmarkDotNet.Attributes.Config(typeof(Config))]

@@ -84,3 +84,17 @@ internal readonly struct KeysVector : IKeyVector<Vector<int>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<int> Max(Vector<int> a, Vector<int> b) => Vector.Max(a, b);
 }
+
+/// <summary>Keys loaded from an array at an element index, for the compiled networks (which cannot take refs to array elements across calls).</summary>
+internal static class ArrayKeys
+{
+    /// <summary>The 512-bit keys of <paramref name="source"/> at <paramref name="index"/>; the caller has checked the range.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> Load512(float[] source, int index) =>
+        Keys512.LoadKeys(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(source), (nuint)index);
+
+    /// <summary>The <see cref="Vector{T}"/> keys of <paramref name="source"/> at <paramref name="index"/>; the caller has checked the range.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<int> LoadVector(float[] source, int index) =>
+        KeysVector.LoadKeys(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(source), (nuint)index);
+}

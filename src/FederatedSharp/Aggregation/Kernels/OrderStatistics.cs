@@ -231,6 +231,11 @@ internal static partial class OrderStatistics
         CompiledNetwork.SortKeys? compiled = CompiledNetwork.IsSupported && n <= CompiledNetwork.MaxWires
             ? CompiledNetwork.For<TVector>(network, reducer.First, reducer.Last)
             : null;
+        if (compiled is not null)
+        {
+            start = CompiledPasses<TReducer, TVector, TOps>(sources, offsets, network, reducer, destination, start, end);
+        }
+
         int lanes = compiled is null ? 2 * TOps.Count : TOps.Count;
         int bytes = (n * lanes * sizeof(int)) + 64;
 
@@ -270,6 +275,41 @@ internal static partial class OrderStatistics
         }
     }
 
+    /// <summary>
+    /// The whole passes of [start, end) through the compiled network's loop (<see cref="CompiledNetwork.SortPasses"/>):
+    /// the keys go from the inputs to registers, and only the needed ranks of a chunk of passes go to memory, to be
+    /// reduced. Returns where the passes ended (the tail is left to the caller).
+    /// </summary>
+    private static int CompiledPasses<TReducer, TVector, TOps>(float[][] sources, int[] offsets, SortingNetwork network, TReducer reducer, Span<float> destination, int start, int end)
+        where TReducer : struct, IReducer
+        where TVector : struct
+        where TOps : struct, IKeyVector<TVector>
+    {
+        int n = sources.Length;
+        int lanes = TOps.Count;
+        int passes = (end - start) / lanes;
+        if (passes == 0)
+        {
+            return start;
+        }
+
+        CompiledNetwork.SortPasses sort = CompiledNetwork.ForPasses<TVector>(network, reducer.First, reducer.Last);
+        int chunk = Math.Clamp(16 * 1024 / (n * lanes * sizeof(int)), 1, passes);
+        int bytes = (chunk * n * lanes * sizeof(int)) + 64;
+        Span<int> keys = Aligned(stackalloc byte[bytes], chunk * n * lanes);
+        for (int done = 0; done < passes; done += chunk)
+        {
+            int count = Math.Min(chunk, passes - done);
+            sort(sources, offsets, start + (done * lanes), count, ref MemoryMarshal.GetReference(keys));
+            for (int q = 0; q < count; q++)
+            {
+                Reduce<TReducer, TVector, TOps>(keys.Slice(q * n * lanes, n * lanes), lanes, reducer, destination.Slice(start + ((done + q) * lanes), lanes));
+            }
+        }
+
+        return start + (passes * lanes);
+    }
+
     /// <summary>Sorts the wires, turns the needed ranks back into floats and reduces them into <paramref name="output"/>, <paramref name="lanes"/> values.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Finish<TReducer, TVector, TOps>(Span<int> keys, int lanes, CompiledNetwork.SortKeys? compiled, SortingNetwork network, TReducer reducer, Span<float> output)
@@ -286,6 +326,16 @@ internal static partial class OrderStatistics
             SortInMemory<TVector, TOps>(keys, network);
         }
 
+        Reduce<TReducer, TVector, TOps>(keys, lanes, reducer, output);
+    }
+
+    /// <summary>Turns the needed ranks of sorted wires back into floats and reduces them into <paramref name="output"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Reduce<TReducer, TVector, TOps>(Span<int> keys, int lanes, TReducer reducer, Span<float> output)
+        where TReducer : struct, IReducer
+        where TVector : struct
+        where TOps : struct, IKeyVector<TVector>
+    {
         Span<int> needed = keys[(reducer.First * lanes)..((reducer.Last + 1) * lanes)];
         FlipKeys<TVector, TOps>(needed, needed);
         if (Vector512.IsHardwareAccelerated)
