@@ -30,24 +30,17 @@ internal static class ReadBounds
     }
 
     /// <summary>B: blocks of coordinates, every input's slice of a block in turn (the access pattern of the cache-blocked kernels).</summary>
-    public static float Blocked(IReadOnlyList<ReadOnlyMemory<float>> inputs, int length, int blockLength = 16 * 1024)
-    {
-        int blocks = (length + blockLength - 1) / blockLength;
-        var sums = new float[blocks];
-        Parallel.For(0, blocks, b =>
+    public static float Blocked(IReadOnlyList<ReadOnlyMemory<float>> inputs, int length, int blockLength = 16 * 1024) =>
+        OverBlocks(length, blockLength, (start, count) =>
         {
-            int start = b * blockLength;
-            int count = Math.Min(blockLength, length - start);
             float local = 0;
             foreach (ReadOnlyMemory<float> input in inputs)
             {
                 local += TensorPrimitives.Sum(input.Span.Slice(start, count));
             }
 
-            sums[b] = local;
+            return local;
         });
-        return sums.Sum();
-    }
 
     /// <summary>C: whole inputs shared out among the cores, each input read start to end by one core.</summary>
     public static float InputsAcrossCores(IReadOnlyList<ReadOnlyMemory<float>> inputs)
@@ -86,14 +79,9 @@ internal static class ReadBounds
     /// without their stores): four streams in flight per core keep more reads outstanding than one, which is what a
     /// machine whose single stream cannot saturate memory needs.
     /// </summary>
-    public static float Interleaved(IReadOnlyList<ReadOnlyMemory<float>> inputs, int length, int blockLength = 16 * 1024)
-    {
-        int blocks = (length + blockLength - 1) / blockLength;
-        var sums = new float[blocks];
-        Parallel.For(0, blocks, b =>
+    public static float Interleaved(IReadOnlyList<ReadOnlyMemory<float>> inputs, int length, int blockLength = 16 * 1024) =>
+        OverBlocks(length, blockLength, (start, count) =>
         {
-            int start = b * blockLength;
-            int count = Math.Min(blockLength, length - start);
             float local = 0;
             int k = 0;
             for (; k + 4 <= inputs.Count; k += 4)
@@ -106,7 +94,18 @@ internal static class ReadBounds
                 local += TensorPrimitives.Sum(inputs[k].Span.Slice(start, count));
             }
 
-            sums[b] = local;
+            return local;
+        });
+
+    // Blocks of coordinates in parallel, each summed by `block(start, count)`.
+    private static float OverBlocks(int length, int blockLength, Func<int, int, float> block)
+    {
+        int blocks = (length + blockLength - 1) / blockLength;
+        var sums = new float[blocks];
+        Parallel.For(0, blocks, b =>
+        {
+            int start = b * blockLength;
+            sums[b] = block(start, Math.Min(blockLength, length - start));
         });
         return sums.Sum();
     }
