@@ -63,6 +63,38 @@ public class DownlinkDeltasFeatureTests
     }
 
     [Test]
+    public async Task RunAsync_FedBuffWithEveryValueSent_EqualsTheWholeModelFederation()
+    {
+        async Task<FederationResult> FedBuffAsync(Func<int, IClient> client, bool deltas)
+        {
+            await using var transport = new InMemoryTransport(new InMemoryTransportOptions { MaxConcurrency = 2 });
+            for (int i = 0; i < Clients; i++)
+            {
+                transport.AddClient($"c{i}", client(i));
+            }
+
+            using ModelParameters initial = TestModels.Random(Layout, 5, 0.1f);
+            FederatedServerBuilder builder = new FederatedServerBuilder().UseTransport(transport).UseAggregator(new FedAvg()).WithInitialParameters(initial)
+                .Configure(o => { o.Rounds = 8; o.Seed = 5; o.FractionEvaluate = 0; })
+                .UseBufferedAsynchronousAggregation(f => { f.BufferSize = 2; f.Concurrency = 3; });
+            if (deltas)
+            {
+                builder.UseDownlinkDeltas(Exact);
+            }
+
+            return await builder.Build().RunAsync().WithTimeout();
+        }
+
+        var spies = Enumerable.Range(0, Clients).Select(i => new ForgetfulClient(new DownlinkDeltaClient(new NoisyClient(i, 0.4f)), forgetInRound: -1)).ToArray();
+        using FederationResult whole = await FedBuffAsync(i => new NoisyClient(i, 0.4f), deltas: false);
+        using FederationResult deltas = await FedBuffAsync(i => spies[i], deltas: true);
+
+        Assert.That(spies.Sum(s => s.Deltas.Count), Is.GreaterThan(0), "deltas went down between versions");
+        Assert.That(deltas.History.Rounds.SelectMany(r => r.Failures), Is.Empty);
+        Assert.That(deltas.Parameters.Values.ToArray(), Is.EqualTo(whole.Parameters.Values.ToArray()).Within(1e-5f));
+    }
+
+    [Test]
     public async Task RunAsync_OnePercentOverTheSparseWire_SendsDeltasAfterTheFirstContact()
     {
         (FederationResult whole, long wholeBytes) = await RunAsync(i => new NoisyClient(i, 0.4f), null, new SparseModelSerializer(), fractionFit: 1.0);
