@@ -41,16 +41,22 @@ public class AggregationKernelsTests
         }
     }
 
-    [TestCaseSource(nameof(Lengths))]
-    public void WeightedSum_SevenInputs_BitIdenticalToRepeatedMultiplyAddAndNearDoubleReference(int length)
+    private static IEnumerable<TestCaseData> InputCountsAndLengths() =>
+        from count in new[] { 7, 8, 13, 19 }
+        from length in Lengths()
+        select new TestCaseData(count, length);
+
+    // Groups of eight (512-bit), four and single inputs per pass, with and without a whole-vector tail.
+    [TestCaseSource(nameof(InputCountsAndLengths))]
+    public void WeightedSum_ManyInputs_BitIdenticalToRepeatedMultiplyAddAndNearDoubleReference(int count, int length)
     {
-        var random = new DeterministicRandom((ulong)length + 77);
-        float[][] inputs = Enumerable.Range(0, 7).Select(_ => TestModels.RandomArray(length, random, 3)).ToArray();
-        float[] weights = Enumerable.Range(0, 7).Select(_ => (float)random.Next(1, 300)).ToArray();
+        var random = new DeterministicRandom((ulong)length + 77 + ((ulong)count << 32));
+        float[][] inputs = Enumerable.Range(0, count).Select(_ => TestModels.RandomArray(length, random, 3)).ToArray();
+        float[] weights = Enumerable.Range(0, count).Select(_ => (float)random.Next(1, 300)).ToArray();
         float[] blocked = new float[length];
         float[] sequential = new float[length];
         AggregationKernels.WeightedSum(inputs.Select(i => (ReadOnlyMemory<float>)i).ToArray(), weights, blocked);
-        for (int k = 0; k < 7; k++)
+        for (int k = 0; k < count; k++)
         {
             AggregationKernels.MultiplyAdd(inputs[k], weights[k], sequential);
         }
@@ -58,8 +64,9 @@ public class AggregationKernelsTests
         Assert.That(blocked, Is.EqualTo(sequential), "cache blocking does not change the floating-point order");
         for (int i = 0; i < length; i++)
         {
-            double expected = Enumerable.Range(0, 7).Sum(k => (double)weights[k] * inputs[k][i]);
-            Assert.That(blocked[i], Is.EqualTo(expected).Within(1e-4 * (1 + Math.Abs(expected))));
+            double expected = Enumerable.Range(0, count).Sum(k => (double)weights[k] * inputs[k][i]);
+            double magnitude = Enumerable.Range(0, count).Sum(k => Math.Abs((double)weights[k] * inputs[k][i]));
+            Assert.That(blocked[i], Is.EqualTo(expected).Within(1e-6 * count * (1 + magnitude)), "float rounding grows with the terms' size, not the sum's");
         }
     }
 
