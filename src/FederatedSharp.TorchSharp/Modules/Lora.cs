@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -11,7 +10,7 @@ public static class Lora
     /// A network like <paramref name="model"/> in which every linear layer whose name matches one of
     /// <paramref name="targets"/> is wrapped in a <see cref="LoraLinear"/> (PEFT's <c>target_modules</c>). Names are
     /// dotted paths of <see cref="Sequential"/> children (<c>head</c>, <c>encoder.fc1</c>); a pattern may hold <c>*</c>
-    /// wildcards (<c>*</c> is every linear layer). Nested <see cref="Sequential"/> modules are rebuilt; the returned
+    /// wildcards (<c>*</c> is every linear layer) or end in a dot for every layer under a module (<c>encoder.</c>). Nested <see cref="Sequential"/> modules are rebuilt; the returned
     /// network takes over the layers of <paramref name="model"/>, which should no longer be used. Layers inside a custom
     /// module cannot be swapped from outside (TorchSharp modules keep them in fields): give those a
     /// <see cref="LoraLinear"/> where they are built.
@@ -41,16 +40,8 @@ public static class Lora
 
         var linears = new List<string>();
         CollectLinears(model, prefix: "", linears);
-        Regex[] patterns = targets.Select(t => new Regex("^" + Regex.Escape(t).Replace("\\*", ".*", StringComparison.Ordinal) + "$", RegexOptions.CultureInvariant)).ToArray();
-        for (int i = 0; i < targets.Length; i++)
-        {
-            if (!linears.Any(patterns[i].IsMatch))
-            {
-                throw new ArgumentException($"The LoRA target '{targets[i]}' matches no linear layer; the network's are: {string.Join(", ", linears)}.", nameof(targets));
-            }
-        }
-
-        return Rebuild(model, prefix: "", name => patterns.Any(p => p.IsMatch(name)), rank, alpha);
+        Func<string, bool> adapt = Training.ParameterPatterns.Compile(targets, linears, "LoRA target", "linear layer");
+        return Rebuild(model, prefix: "", adapt, rank, alpha);
     }
 
     private static void CollectLinears(Sequential sequential, string prefix, List<string> names)

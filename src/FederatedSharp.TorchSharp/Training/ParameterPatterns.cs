@@ -8,9 +8,9 @@ namespace FederatedSharp.TorchSharp.Training;
 /// </summary>
 internal static class ParameterPatterns
 {
-    /// <summary>A predicate matching any of <paramref name="patterns"/>; a pattern that matches none of <paramref name="names"/> is refused, naming <paramref name="what"/>.</summary>
+    /// <summary>A predicate matching any of <paramref name="patterns"/>; a pattern that matches none of <paramref name="names"/> is refused, naming <paramref name="what"/> (and what the names are, <paramref name="noun"/>).</summary>
     /// <exception cref="ArgumentException">A pattern matches nothing.</exception>
-    public static Func<string, bool> Compile(IEnumerable<string> patterns, IReadOnlyCollection<string> names, string what)
+    public static Func<string, bool> Compile(IEnumerable<string> patterns, IReadOnlyCollection<string> names, string what, string noun = "parameter")
     {
         var regexes = new List<Regex>();
         foreach (string pattern in patterns)
@@ -20,7 +20,7 @@ internal static class ParameterPatterns
             var regex = new Regex(expression, RegexOptions.CultureInvariant);
             if (!names.Any(regex.IsMatch))
             {
-                throw new ArgumentException($"The {what} pattern '{pattern}' matches no parameter; the module has {string.Join(", ", names)}.", nameof(patterns));
+                throw new ArgumentException($"The {what} pattern '{pattern}' matches no {noun}; the module has {string.Join(", ", names)}.", nameof(patterns));
             }
 
             regexes.Add(regex);

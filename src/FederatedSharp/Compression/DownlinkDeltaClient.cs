@@ -46,13 +46,13 @@ public sealed class DownlinkDeltaClient : IClient
             using ModelParameters model = ModelParameters.FromValues(instructions.Parameters.Layout, reference);
             state!.SetFloats(ReferenceKey, reference);
             var rebuilt = new FitInstructions(instructions.Round, model, instructions.Config) { State = state };
-            return await FitAndReportAsync(rebuilt, reference, cancellationToken).ConfigureAwait(false);
+            return await FitAndReportAsync(rebuilt, ReferenceHash.Of(reference), cancellationToken).ConfigureAwait(false);
         }
 
         if (state is not null && instructions.Config.TryGetValue(ConfigKeys.DownlinkOffer, out ConfigValue offer) && offer.Kind == ConfigValueKind.Boolean && offer.AsBoolean())
         {
             state.SetFloats(ReferenceKey, instructions.Parameters.Values);
-            return await FitAndReportAsync(instructions, instructions.Parameters.Values.ToArray(), cancellationToken).ConfigureAwait(false);
+            return await FitAndReportAsync(instructions, ReferenceHash.Of(instructions.Parameters.Values), cancellationToken).ConfigureAwait(false);
         }
 
         return await _inner.FitAsync(instructions, cancellationToken).ConfigureAwait(false);
@@ -81,11 +81,11 @@ public sealed class DownlinkDeltaClient : IClient
         return reference;
     }
 
-    private async Task<FitResult> FitAndReportAsync(FitInstructions instructions, float[] reference, CancellationToken cancellationToken)
+    private async Task<FitResult> FitAndReportAsync(FitInstructions instructions, long held, CancellationToken cancellationToken)
     {
         FitResult result = await _inner.FitAsync(instructions, cancellationToken).ConfigureAwait(false);
         ConfigRecord metrics = result.Metrics.Copy();
-        metrics[ConfigKeys.DownlinkReference] = ReferenceHash.Of(reference);
+        metrics[ConfigKeys.DownlinkReference] = held;
         // The inner client's own result: nothing is attached to it yet, so its parameters move to the new one.
         return new FitResult(result.Parameters, result.ExampleCount, metrics);
     }

@@ -95,8 +95,8 @@ public sealed class TopKUpdateClient : IClient
             throw new LayoutMismatchException(problem);
         }
 
-        using ModelParameters part = ModelParameters.FromValues(trained.Layout, trained.Values);
-        SubLayout.AddByName(part, global.Layout, global.Values, -1f);
-        return part.Values.ToArray();
+        float[] part = trained.Values.ToArray();
+        SubLayout.AddByName(trained.Layout, part, global.Layout, global.Values, -1f);
+        return part;
     }
 }

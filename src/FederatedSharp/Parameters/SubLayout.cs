@@ -25,15 +25,15 @@ internal static class SubLayout
         return null;
     }
 
-    /// <summary>Adds <paramref name="scale"/> times the matching tensors of <paramref name="whole"/> (in <paramref name="wholeLayout"/>) to each tensor of <paramref name="part"/>.</summary>
+    /// <summary>Adds <paramref name="scale"/> times the matching tensors of <paramref name="whole"/> (in <paramref name="wholeLayout"/>) to each tensor of <paramref name="part"/> (in <paramref name="partLayout"/>).</summary>
     /// <remarks>Call <see cref="Problem"/> first: every tensor of the part must be in the whole layout.</remarks>
-    public static void AddByName(ModelParameters part, TensorLayout wholeLayout, ReadOnlySpan<float> whole, float scale)
+    public static void AddByName(TensorLayout partLayout, Span<float> part, TensorLayout wholeLayout, ReadOnlySpan<float> whole, float scale)
     {
-        for (int t = 0; t < part.Layout.Count; t++)
+        for (int t = 0; t < partLayout.Count; t++)
         {
-            int index = wholeLayout.IndexOf(part.Layout.Tensors[t].Name);
-            Span<float> target = part.GetTensor(t);
-            ReadOnlySpan<float> source = whole.Slice(wholeLayout.GetOffset(index), target.Length);
+            TensorSpec tensor = partLayout.Tensors[t];
+            Span<float> target = part.Slice(partLayout.GetOffset(t), tensor.ElementCount);
+            ReadOnlySpan<float> source = whole.Slice(wholeLayout.GetOffset(wholeLayout.IndexOf(tensor.Name)), tensor.ElementCount);
             if (scale == 1)
             {
                 TensorPrimitives.Add(target, source, target);

@@ -82,7 +82,7 @@ internal sealed class DownlinkDeltasFeature(DownlinkDeltaOptions options) : Fede
         }
         else if (SubLayout.Problem(trained.Layout, layout, "update") is null)
         {
-            SubLayout.AddByName(trained, layout, residual, 1f);
+            SubLayout.AddByName(trained.Layout, trained.Values, layout, residual, 1f);
         }
     }
 

@@ -53,7 +53,7 @@ internal sealed class SparseUpdatesFeature(double fraction) : FederationFeature
                     else
                     {
                         // The delta of the tensors a client trains: those tensors become models, completed later (UsePartialUpdates).
-                        Parameters.SubLayout.AddByName(update.Parameters, basis.Layout, basis.Values, 1f);
+                        Parameters.SubLayout.AddByName(update.Parameters.Layout, update.Parameters.Values, basis.Layout, basis.Values, 1f);
                     }
                 }
 
