@@ -70,6 +70,38 @@ public class AggregationKernelsTests
         }
     }
 
+    private static IEnumerable<TestCaseData> GroupCountsAndLengths() =>
+        from count in Enumerable.Range(1, 20)
+        from length in new[] { 0, 1, 5, 15, 16, 17, 31, 33, 64, 100, 4099, AggregationKernels.ParallelThreshold + 17 }
+        select new TestCaseData(count, length);
+
+    // Every group size from 1 to 8 as the first group (no read of the accumulator) and the last (scaled before the store).
+    [TestCaseSource(nameof(GroupCountsAndLengths))]
+    public void WeightedSum_OverwriteAndScale_BitIdenticalToMultiplyThenMultiplyAddsThenScale(int count, int length)
+    {
+        var random = new DeterministicRandom((ulong)length + 991 + ((ulong)count << 32));
+        float[][] inputs = Enumerable.Range(0, count).Select(_ => TestModels.RandomArray(length, random, 3)).ToArray();
+        float[] weights = Enumerable.Range(0, count).Select(_ => (float)random.Next(1, 300)).ToArray();
+        float scale = 1f / weights.Sum();
+        float[] fused = TestModels.RandomArray(length, random, 1000);
+        float[] steps = new float[length];
+        for (int i = 0; i < length; i++)
+        {
+            steps[i] = inputs[0][i] * weights[0];
+        }
+
+        for (int k = 1; k < count; k++)
+        {
+            AggregationKernels.MultiplyAdd(inputs[k], weights[k], steps);
+        }
+
+        AggregationKernels.Scale(steps, scale, steps);
+
+        AggregationKernels.WeightedSum(inputs.Select(i => (ReadOnlyMemory<float>)i).ToArray(), weights, fused, overwrite: true, scale);
+
+        Assert.That(fused, Is.EqualTo(steps), "the accumulator's old values are ignored and the scale is applied once, after the last input");
+    }
+
     [Test]
     public void WeightedSum_WeightCountDiffers_Throws()
     {
