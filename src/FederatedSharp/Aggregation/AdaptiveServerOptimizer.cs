@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Numerics.Tensors;
 using FederatedSharp.Aggregation.Kernels;
 using FederatedSharp.Parameters;
 
@@ -96,49 +94,9 @@ internal sealed class AdaptiveServerOptimizer
             _v ??= new float[global.Length];
             float[] mAll = _m;
             float[] vAll = _v;
-            return complete((start, d) =>
-            {
-                int count = d.Length;
-                float[] scratch = ArrayPool<float>.Shared.Rent(count);
-                try
-                {
-                    ReadOnlySpan<float> w = global.Span.Slice(start, count);
-                    Span<float> m = mAll.AsSpan(start, count);
-                    Span<float> v = vAll.AsSpan(start, count);
-                    Span<float> t = scratch.AsSpan(0, count);
-                    TensorPrimitives.Subtract(d, w, d);                       // d = avg - w
-                    TensorPrimitives.Multiply(m, _beta1, m);
-                    TensorPrimitives.MultiplyAdd(d, 1 - _beta1, m, m);        // m = b1 m + (1 - b1) d
-                    TensorPrimitives.Multiply(d, d, t);                       // t = d^2
-                    switch (_rule)
-                    {
-                        case AdaptiveRule.Adagrad:
-                            TensorPrimitives.Add(v, t, v);
-                            break;
-                        case AdaptiveRule.Adam:
-                            TensorPrimitives.Multiply(v, _beta2, v);
-                            TensorPrimitives.MultiplyAdd(t, 1 - _beta2, v, v);
-                            break;
-                        default:
-                            for (int i = 0; i < count; i++)
-                            {
-                                float d2 = t[i];
-                                v[i] -= (1 - _beta2) * d2 * MathF.Sign(v[i] - d2);
-                            }
-
-                            break;
-                    }
-
-                    TensorPrimitives.Sqrt(v, t);
-                    TensorPrimitives.Add(t, _tau, t);
-                    TensorPrimitives.Divide(m, t, t);                         // t = m / (sqrt(v) + tau)
-                    TensorPrimitives.MultiplyAdd(t, _eta, w, d);              // new w = w + eta t
-                }
-                finally
-                {
-                    ArrayPool<float>.Shared.Return(scratch);
-                }
-            });
+            var hyper = new AdaptiveHyperparameters(_beta1, _beta2, _eta, _tau);
+            return complete((start, mean) => ServerStepKernels.Adaptive(
+                _rule, mean, global.Span.Slice(start, mean.Length), mAll.AsSpan(start, mean.Length), vAll.AsSpan(start, mean.Length), hyper));
         }
     }
 }

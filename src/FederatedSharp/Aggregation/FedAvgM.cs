@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using FederatedSharp.Aggregation.Kernels;
 using FederatedSharp.Clients;
 using FederatedSharp.Parameters;
@@ -94,27 +93,8 @@ public sealed class FedAvgM : IStatefulAggregator
             float[]? momentum = _momentum;
             float lr = (float)ServerLearningRate;
             float beta = (float)ServerMomentum;
-            return complete((start, a) =>
-            {
-                ReadOnlySpan<float> w = global.Span.Slice(start, a.Length);
-                TensorPrimitives.Subtract(w, a, a); // a = g = w - avg
-                if (momentum is not null)
-                {
-                    Span<float> v = momentum.AsSpan(start, a.Length);
-                    if (first)
-                    {
-                        a.CopyTo(v);
-                    }
-                    else
-                    {
-                        TensorPrimitives.MultiplyAdd(v, beta, a, v); // v = beta v + g
-                    }
-
-                    v.CopyTo(a);
-                }
-
-                TensorPrimitives.MultiplyAdd(a, -lr, w, a); // w - lr g
-            });
+            return complete((start, mean) => ServerStepKernels.Momentum(
+                mean, global.Span.Slice(start, mean.Length), momentum is null ? default : momentum.AsSpan(start, mean.Length), first, beta, lr));
         }
     }
 }
