@@ -21,7 +21,7 @@ internal sealed class WeightedAverageRound : IRoundAggregator
     internal const int MinGroup = 4;
 
     /// <summary>Bytes a group may hold beyond <see cref="MinGroup"/> updates (small models gather whole rounds).</summary>
-    internal const long GroupBytes = 256L << 20;
+    internal const long GroupBytes = 512L << 20;
 
     private readonly TensorLayout _layout;
     private readonly object _gate = new();

@@ -42,6 +42,13 @@ internal static class AggregationKernels
         });
     }
 
+    /// <summary>
+    /// Sums at least this long (8 MiB) are written with non-temporal stores, unless a finisher reads the block
+    /// afterwards: far larger than the caches, the sum would be evicted before the next pass or the caller read it, and
+    /// the stores save reading every destination line from memory before overwriting it.
+    /// </summary>
+    public const int NonTemporalThreshold = 2 * 1024 * 1024;
+
     /// <summary>Elements per cache block of <see cref="WeightedSum"/> (64 KiB of floats: the block and one input block stay in L2).</summary>
     public const int CacheBlockLength = 16 * 1024;
 
@@ -105,13 +112,15 @@ internal static class AggregationKernels
             }
         }
 
-        // Groups of up to eight inputs per pass over the block, added in registers: the first group of a fresh sum
-        // writes without reading, the last scales before its store, so the block is stored once per group.
+        // Groups of inputs per pass over the block, added in registers: the first group of a fresh sum writes without
+        // reading, the last scales before its store, so the block is stored once per group. The last group's stores
+        // bypass the caches when the sum is large: it will not be read again before it would have been evicted.
         for (int k = 0; k < inputs.Count;)
         {
             int group = WeightedGroups.NextGroup(inputs.Count - k);
             bool last = k + group == inputs.Count;
-            WeightedGroups.Add(inputs, weights, k, group, start, acc, load: k > 0 || !overwrite, last ? scale : 1);
+            bool nonTemporal = last && finish is null && accumulator.Length >= NonTemporalThreshold;
+            WeightedGroups.Add(inputs, weights, k, group, start, acc, load: k > 0 || !overwrite, last ? scale : 1, nonTemporal);
             k += group;
         }
 

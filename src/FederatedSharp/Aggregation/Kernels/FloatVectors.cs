@@ -26,6 +26,12 @@ internal interface IFloatVector<TVector>
     /// <summary>Stores a vector at <paramref name="destination"/> + <paramref name="index"/> elements.</summary>
     static abstract void Store(TVector value, ref float destination, nuint index);
 
+    /// <summary>
+    /// Stores a vector at <paramref name="destination"/>, aligned to the vector's size, bypassing the caches (no read of
+    /// the line first). Weakly ordered: the writer fences before another thread reads.
+    /// </summary>
+    static abstract unsafe void StoreNonTemporal(TVector value, float* destination);
+
     /// <summary>Lane-wise <c>a + b</c>.</summary>
     static abstract TVector Add(TVector a, TVector b);
 
@@ -60,6 +66,9 @@ internal readonly struct Floats512 : IFloatVector<Vector512<float>>
     public static void Store(Vector512<float> value, ref float destination, nuint index) => value.StoreUnsafe(ref destination, index);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void StoreNonTemporal(Vector512<float> value, float* destination) => Vector512.StoreAlignedNonTemporal(value, destination);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -92,6 +101,9 @@ internal readonly struct FloatsVector : IFloatVector<Vector<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(Vector<float> value, ref float destination, nuint index) => value.StoreUnsafe(ref destination, index);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void StoreNonTemporal(Vector<float> value, float* destination) => Vector.StoreAlignedNonTemporal(value, destination);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<float> Add(Vector<float> a, Vector<float> b) => a + b;

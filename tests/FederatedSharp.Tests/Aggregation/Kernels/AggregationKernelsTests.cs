@@ -71,9 +71,12 @@ public class AggregationKernelsTests
     }
 
     private static IEnumerable<TestCaseData> GroupCountsAndLengths() =>
-        from count in Enumerable.Range(1, 20)
-        from length in new[] { 0, 1, 5, 15, 16, 17, 31, 33, 64, 100, 4099, AggregationKernels.ParallelThreshold + 17 }
-        select new TestCaseData(count, length);
+        (from count in Enumerable.Range(1, 20)
+         from length in new[] { 0, 1, 5, 15, 16, 17, 31, 33, 64, 100, 4099, AggregationKernels.ParallelThreshold + 17 }
+         select new TestCaseData(count, length))
+        .Concat( // sums long enough for non-temporal stores (unaligned heads and tails in every block)
+            from count in new[] { 1, 3, 8, 9, 13 }
+            select new TestCaseData(count, AggregationKernels.NonTemporalThreshold + 21));
 
     // Every group size from 1 to 8 as the first group (no read of the accumulator) and the last (scaled before the store).
     [TestCaseSource(nameof(GroupCountsAndLengths))]
