@@ -185,3 +185,51 @@ internal readonly struct C8 : IConstant
 {
     public static int Value => 8;
 }
+
+/// <summary>The constant 9.</summary>
+internal readonly struct C9 : IConstant
+{
+    public static int Value => 9;
+}
+
+/// <summary>The constant 10.</summary>
+internal readonly struct C10 : IConstant
+{
+    public static int Value => 10;
+}
+
+/// <summary>The constant 11.</summary>
+internal readonly struct C11 : IConstant
+{
+    public static int Value => 11;
+}
+
+/// <summary>The constant 12.</summary>
+internal readonly struct C12 : IConstant
+{
+    public static int Value => 12;
+}
+
+/// <summary>The constant 13.</summary>
+internal readonly struct C13 : IConstant
+{
+    public static int Value => 13;
+}
+
+/// <summary>The constant 14.</summary>
+internal readonly struct C14 : IConstant
+{
+    public static int Value => 14;
+}
+
+/// <summary>The constant 15.</summary>
+internal readonly struct C15 : IConstant
+{
+    public static int Value => 15;
+}
+
+/// <summary>The constant 16.</summary>
+internal readonly struct C16 : IConstant
+{
+    public static int Value => 16;
+}
