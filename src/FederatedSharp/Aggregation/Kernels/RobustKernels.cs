@@ -51,22 +51,22 @@ internal static class RobustKernels
         // on any number of threads, and partial sums that stay small whatever the model size.
         int chunks = Math.Min(blocks, 64);
         var partial = new double[chunks * pairs];
-        Parallel.For(0, chunks, chunk =>
+        if (DistanceTiles.IsSupported)
         {
-            Span<double> sums = partial.AsSpan(chunk * pairs, pairs);
-            for (int block = chunk * blocks / chunks; block < (chunk + 1) * blocks / chunks; block++)
+            TiledBlocks(inputs, length, blockLength, blocks, chunks, partial);
+        }
+        else
+        {
+            Parallel.For(0, chunks, chunk =>
             {
-                int start = block * blockLength;
-                if (DistanceTiles.IsSupported)
+                Span<double> sums = partial.AsSpan(chunk * pairs, pairs);
+                for (int block = chunk * blocks / chunks; block < (chunk + 1) * blocks / chunks; block++)
                 {
-                    DistanceTiles.AddBlock(inputs, start, Math.Min(blockLength, length - start), sums);
-                }
-                else
-                {
+                    int start = block * blockLength;
                     DistanceBlock(inputs, start, Math.Min(blockLength, length - start), sums);
                 }
-            }
-        });
+            });
+        }
 
         var total = new double[pairs];
         for (int chunk = 0; chunk < chunks; chunk++)
@@ -83,6 +83,50 @@ internal static class RobustKernels
         }
 
         return distances;
+    }
+
+    // The 512-bit path: the inputs pinned for the call, each chunk with its own aligned scratch of per-lane pair sums.
+    private static unsafe void TiledBlocks(IReadOnlyList<ReadOnlyMemory<float>> inputs, int length, int blockLength, int blocks, int chunks, double[] partial)
+    {
+        int n = inputs.Count;
+        int pairs = n * (n - 1) / 2;
+        var handles = new System.Buffers.MemoryHandle[n];
+        var pointers = new nint[n];
+        try
+        {
+            for (int i = 0; i < n; i++)
+            {
+                handles[i] = inputs[i].Pin();
+                pointers[i] = (nint)handles[i].Pointer;
+            }
+
+            Parallel.For(0, chunks, chunk =>
+            {
+                Span<double> sums = partial.AsSpan(chunk * pairs, pairs);
+                float* lanes = (float*)NativeMemory.AlignedAlloc((nuint)pairs * 64, 64);
+                try
+                {
+                    int last = ((chunk + 1) * blocks / chunks) - 1;
+                    for (int block = chunk * blocks / chunks; block <= last; block++)
+                    {
+                        int start = block * blockLength;
+                        int next = block < last ? Math.Min(blockLength, length - start - blockLength) : 0;
+                        DistanceTiles.AddBlock(pointers, start, Math.Min(blockLength, length - start), sums, lanes, next);
+                    }
+                }
+                finally
+                {
+                    NativeMemory.AlignedFree(lanes);
+                }
+            });
+        }
+        finally
+        {
+            foreach (System.Buffers.MemoryHandle handle in handles)
+            {
+                handle.Dispose();
+            }
+        }
     }
 
     /// <summary>Adds one block's squared distances (pairs i &lt; j, row by row) to <paramref name="sums"/>, four pairs of a row at a time.</summary>

@@ -38,6 +38,29 @@ public class RobustKernelsTests
         }
     }
 
+    // Inputs that are slices of larger buffers at odd offsets (pinned by the kernel, read unaligned), over several blocks.
+    [TestCase(6)]
+    [TestCase(13)]
+    [TestCase(18)]
+    public void PairwiseSquaredDistances_SlicesAtOddOffsets_MatchDoubleReference(int n)
+    {
+        const int length = 40_003;
+        var random = new DeterministicRandom((ulong)n + 4242);
+        float[][] buffers = Enumerable.Range(0, n).Select(_ => TestModels.RandomArray(length + 1 + (3 * n), random, 2)).ToArray();
+        ReadOnlyMemory<float>[] inputs = buffers.Select((b, i) => (ReadOnlyMemory<float>)b.AsMemory(1 + (3 * i), length)).ToArray();
+
+        double[,] actual = RobustKernels.PairwiseSquaredDistances(inputs, length);
+
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = i + 1; j < n; j++)
+            {
+                double expected = Reference(inputs[i].ToArray(), inputs[j].ToArray());
+                Assert.That(actual[i, j], Is.EqualTo(expected).Within(1e-5 * expected), $"d({i},{j})");
+            }
+        }
+    }
+
     [Test]
     public void SquaredDistances_EveryLengthUpTo70_MatchDoubleReference()
     {
