@@ -37,8 +37,7 @@ internal static unsafe class DistanceTiles
         int pairs = n * (n - 1) / 2;
         new Span<float>(lanes, pairs * Vector512<float>.Count).Clear();
         int vectors = count - (count % Vector512<float>.Count);
-        int groups = n / 4;
-        Span<int> rest = n <= 256 ? stackalloc int[n] : new int[n];
+        int groups = (n + 3) / 4; // the last may hold fewer than four
         int ahead = nextCount > 0 && Sse.IsSupported ? count : 0;
         for (int sub = 0; sub < vectors; sub += SubBlock)
         {
@@ -46,34 +45,15 @@ internal static unsafe class DistanceTiles
             int length = Math.Min(SubBlock, vectors - sub);
             for (int gi = 0; gi < groups; gi++)
             {
+                // Within a group, its pairs from one load of each input; the first group fetches itself ahead when no tile does.
+                Triangle(inputs, 4 * gi, Math.Min(4, n - (4 * gi)), at, length, lanes, gi == 0 && groups == 1 ? ahead : 0);
                 for (int gj = gi + 1; gj < groups; gj++)
                 {
                     // The first row of tiles reads every group but the first as columns, and the first tile the first group
                     // as rows: they fetch the same coordinates of the next block into L2 as they go.
-                    if (ahead > 0 && gi == 0)
-                    {
-                        Tile<C1>(inputs, 4 * gi, 4 * gj, at, length, lanes, gj == 1 ? ahead : 0, ahead);
-                    }
-                    else
-                    {
-                        Tile<C0>(inputs, 4 * gi, 4 * gj, at, length, lanes, 0, 0);
-                    }
+                    int rowsAhead = gi == 0 && gj == 1 ? ahead : 0;
+                    Tile(inputs, 4 * gi, 4 * gj, Math.Min(4, n - (4 * gj)), at, length, lanes, rowsAhead, gi == 0 ? ahead : 0);
                 }
-            }
-
-            // The pairs no tile takes, row by row, four columns at a time: within a group, and with the inputs past the last whole group.
-            for (int i = 0; i < n; i++)
-            {
-                int left = 0;
-                for (int j = i + 1; j < n; j++)
-                {
-                    if (j >= 4 * groups || i / 4 == j / 4)
-                    {
-                        rest[left++] = j;
-                    }
-                }
-
-                Row(inputs, i, rest[..left], at, length, lanes, i == 0 || (i >= 4 * groups && groups > 0) ? ahead : 0);
             }
         }
 
@@ -101,7 +81,37 @@ internal static unsafe class DistanceTiles
         }
     }
 
-    /// <summary>Adds the 16 pairs of rows i0..i0+3 with columns j0..j0+3 (j0 &gt;= i0 + 4) over a sub-block to their lanes.</summary>
+    /// <summary>Adds the pairs of rows i0..i0+3 with <paramref name="columns"/> columns from j0 (j0 &gt;= i0 + 4) over a sub-block to their lanes.</summary>
+    private static void Tile(ReadOnlySpan<nint> inputs, int i0, int j0, int columns, int at, int length, float* lanes, int rowsAhead, int columnsAhead)
+    {
+        bool prefetch = columnsAhead > 0;
+        switch (columns)
+        {
+            case 1 when prefetch: Tile<C1, C1>(inputs, i0, j0, at, length, lanes, rowsAhead, columnsAhead); break;
+            case 1: Tile<C1, C0>(inputs, i0, j0, at, length, lanes, 0, 0); break;
+            case 2 when prefetch: Tile<C2, C1>(inputs, i0, j0, at, length, lanes, rowsAhead, columnsAhead); break;
+            case 2: Tile<C2, C0>(inputs, i0, j0, at, length, lanes, 0, 0); break;
+            case 3 when prefetch: Tile<C3, C1>(inputs, i0, j0, at, length, lanes, rowsAhead, columnsAhead); break;
+            case 3: Tile<C3, C0>(inputs, i0, j0, at, length, lanes, 0, 0); break;
+            default:
+                if (prefetch)
+                {
+                    Tile<C4, C1>(inputs, i0, j0, at, length, lanes, rowsAhead, columnsAhead);
+                }
+                else
+                {
+                    Tile<C4, C0>(inputs, i0, j0, at, length, lanes, 0, 0);
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Adds the pairs of rows i0..i0+3 with columns j0..j0+TColumns-1 over a sub-block to their lanes: four row loads and
+    /// one load per column feed four pairs each.
+    /// </summary>
+    /// <typeparam name="TColumns">The number of columns, 1 to 4.</typeparam>
     /// <typeparam name="TPrefetch">1 to prefetch the next block's coordinates as the tile goes.</typeparam>
     /// <param name="inputs">The inputs' first elements.</param>
     /// <param name="i0">The first row.</param>
@@ -110,23 +120,39 @@ internal static unsafe class DistanceTiles
     /// <param name="length">The sub-block's length, a whole number of vectors.</param>
     /// <param name="lanes">The per-lane pair sums.</param>
     /// <param name="rowsAhead">Prefetch the rows' coordinates this far ahead (0: not at all).</param>
-    /// <param name="columnsAhead">Prefetch the columns' coordinates this far ahead (0: not at all).</param>
+    /// <param name="columnsAhead">Prefetch the columns' coordinates this far ahead.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile<TPrefetch>(ReadOnlySpan<nint> inputs, int i0, int j0, int at, int length, float* lanes, int rowsAhead, int columnsAhead)
+    private static void Tile<TColumns, TPrefetch>(ReadOnlySpan<nint> inputs, int i0, int j0, int at, int length, float* lanes, int rowsAhead, int columnsAhead)
+        where TColumns : IConstant
         where TPrefetch : IConstant
     {
         int n = inputs.Length;
+        int c = TColumns.Value;
         float* a0 = (float*)inputs[i0] + at, a1 = (float*)inputs[i0 + 1] + at, a2 = (float*)inputs[i0 + 2] + at, a3 = (float*)inputs[i0 + 3] + at;
-        float* b0 = (float*)inputs[j0] + at, b1 = (float*)inputs[j0 + 1] + at, b2 = (float*)inputs[j0 + 2] + at, b3 = (float*)inputs[j0 + 3] + at;
+        float* b0 = (float*)inputs[j0] + at;
+        float* b1 = c > 1 ? (float*)inputs[j0 + 1] + at : b0, b2 = c > 2 ? (float*)inputs[j0 + 2] + at : b0, b3 = c > 3 ? (float*)inputs[j0 + 3] + at : b0;
 
-        // Row r's four pairs (i0 + r, j0..j0 + 3) are consecutive in the pair order.
-        float* l0 = lanes + (PairIndex(n, i0, j0) * Vector512<float>.Count), l1 = lanes + (PairIndex(n, i0 + 1, j0) * Vector512<float>.Count);
-        float* l2 = lanes + (PairIndex(n, i0 + 2, j0) * Vector512<float>.Count), l3 = lanes + (PairIndex(n, i0 + 3, j0) * Vector512<float>.Count);
+        // Row r's pairs (i0 + r, j0..j0 + c - 1) are consecutive in the pair order.
+        float* l0 = Lane(lanes, n, i0, j0), l1 = Lane(lanes, n, i0 + 1, j0), l2 = Lane(lanes, n, i0 + 2, j0), l3 = Lane(lanes, n, i0 + 3, j0);
         const int V = 16;
-        Vector512<float> s00 = Vector512.LoadAligned(l0), s01 = Vector512.LoadAligned(l0 + V), s02 = Vector512.LoadAligned(l0 + (2 * V)), s03 = Vector512.LoadAligned(l0 + (3 * V));
-        Vector512<float> s10 = Vector512.LoadAligned(l1), s11 = Vector512.LoadAligned(l1 + V), s12 = Vector512.LoadAligned(l1 + (2 * V)), s13 = Vector512.LoadAligned(l1 + (3 * V));
-        Vector512<float> s20 = Vector512.LoadAligned(l2), s21 = Vector512.LoadAligned(l2 + V), s22 = Vector512.LoadAligned(l2 + (2 * V)), s23 = Vector512.LoadAligned(l2 + (3 * V));
-        Vector512<float> s30 = Vector512.LoadAligned(l3), s31 = Vector512.LoadAligned(l3 + V), s32 = Vector512.LoadAligned(l3 + (2 * V)), s33 = Vector512.LoadAligned(l3 + (3 * V));
+        Vector512<float> s00 = Vector512.LoadAligned(l0), s10 = Vector512.LoadAligned(l1), s20 = Vector512.LoadAligned(l2), s30 = Vector512.LoadAligned(l3);
+        Vector512<float> s01 = default, s11 = default, s21 = default, s31 = default, s02 = default, s12 = default, s22 = default, s32 = default;
+        Vector512<float> s03 = default, s13 = default, s23 = default, s33 = default;
+        if (c > 1)
+        {
+            (s01, s11, s21, s31) = (Vector512.LoadAligned(l0 + V), Vector512.LoadAligned(l1 + V), Vector512.LoadAligned(l2 + V), Vector512.LoadAligned(l3 + V));
+        }
+
+        if (c > 2)
+        {
+            (s02, s12, s22, s32) = (Vector512.LoadAligned(l0 + (2 * V)), Vector512.LoadAligned(l1 + (2 * V)), Vector512.LoadAligned(l2 + (2 * V)), Vector512.LoadAligned(l3 + (2 * V)));
+        }
+
+        if (c > 3)
+        {
+            (s03, s13, s23, s33) = (Vector512.LoadAligned(l0 + (3 * V)), Vector512.LoadAligned(l1 + (3 * V)), Vector512.LoadAligned(l2 + (3 * V)), Vector512.LoadAligned(l3 + (3 * V)));
+        }
+
         for (int k = 0; k < length; k += V)
         {
             if (TPrefetch.Value != 0)
@@ -140,103 +166,101 @@ internal static unsafe class DistanceTiles
 
             Vector512<float> x0 = Vector512.Load(a0 + k), x1 = Vector512.Load(a1 + k), x2 = Vector512.Load(a2 + k), x3 = Vector512.Load(a3 + k);
             Vector512<float> y = Vector512.Load(b0 + k);
-            s00 = Step(x0, y, s00);
-            s10 = Step(x1, y, s10);
-            s20 = Step(x2, y, s20);
-            s30 = Step(x3, y, s30);
-            y = Vector512.Load(b1 + k);
-            s01 = Step(x0, y, s01);
-            s11 = Step(x1, y, s11);
-            s21 = Step(x2, y, s21);
-            s31 = Step(x3, y, s31);
-            y = Vector512.Load(b2 + k);
-            s02 = Step(x0, y, s02);
-            s12 = Step(x1, y, s12);
-            s22 = Step(x2, y, s22);
-            s32 = Step(x3, y, s32);
-            y = Vector512.Load(b3 + k);
-            s03 = Step(x0, y, s03);
-            s13 = Step(x1, y, s13);
-            s23 = Step(x2, y, s23);
-            s33 = Step(x3, y, s33);
+            (s00, s10, s20, s30) = (Step(x0, y, s00), Step(x1, y, s10), Step(x2, y, s20), Step(x3, y, s30));
+            if (c > 1)
+            {
+                y = Vector512.Load(b1 + k);
+                (s01, s11, s21, s31) = (Step(x0, y, s01), Step(x1, y, s11), Step(x2, y, s21), Step(x3, y, s31));
+            }
+
+            if (c > 2)
+            {
+                y = Vector512.Load(b2 + k);
+                (s02, s12, s22, s32) = (Step(x0, y, s02), Step(x1, y, s12), Step(x2, y, s22), Step(x3, y, s32));
+            }
+
+            if (c > 3)
+            {
+                y = Vector512.Load(b3 + k);
+                (s03, s13, s23, s33) = (Step(x0, y, s03), Step(x1, y, s13), Step(x2, y, s23), Step(x3, y, s33));
+            }
         }
 
-        Vector512.StoreAligned(s00, l0);
-        Vector512.StoreAligned(s01, l0 + V);
-        Vector512.StoreAligned(s02, l0 + (2 * V));
-        Vector512.StoreAligned(s03, l0 + (3 * V));
-        Vector512.StoreAligned(s10, l1);
-        Vector512.StoreAligned(s11, l1 + V);
-        Vector512.StoreAligned(s12, l1 + (2 * V));
-        Vector512.StoreAligned(s13, l1 + (3 * V));
-        Vector512.StoreAligned(s20, l2);
-        Vector512.StoreAligned(s21, l2 + V);
-        Vector512.StoreAligned(s22, l2 + (2 * V));
-        Vector512.StoreAligned(s23, l2 + (3 * V));
-        Vector512.StoreAligned(s30, l3);
-        Vector512.StoreAligned(s31, l3 + V);
-        Vector512.StoreAligned(s32, l3 + (2 * V));
-        Vector512.StoreAligned(s33, l3 + (3 * V));
+        Store4(s00, s10, s20, s30, l0, l1, l2, l3, 0);
+        if (c > 1)
+        {
+            Store4(s01, s11, s21, s31, l0, l1, l2, l3, V);
+        }
+
+        if (c > 2)
+        {
+            Store4(s02, s12, s22, s32, l0, l1, l2, l3, 2 * V);
+        }
+
+        if (c > 3)
+        {
+            Store4(s03, s13, s23, s33, l0, l1, l2, l3, 3 * V);
+        }
     }
 
-    /// <summary>Adds the pairs of row <paramref name="i"/> with each of <paramref name="columns"/> over a sub-block to their lanes, four columns at a time.</summary>
-    private static void Row(ReadOnlySpan<nint> inputs, int i, ReadOnlySpan<int> columns, int at, int length, float* lanes, int ahead)
+    /// <summary>Adds the pairs within the group of <paramref name="size"/> inputs from <paramref name="g0"/> over a sub-block to their lanes.</summary>
+    private static void Triangle(ReadOnlySpan<nint> inputs, int g0, int size, int at, int length, float* lanes, int ahead)
     {
         int n = inputs.Length;
-        float* a = (float*)inputs[i] + at;
-        if (ahead > 0)
+        if (size < 2)
         {
-            // This row fetches its own and its columns' coordinates of the next block (the inputs no first-row tile reads).
-            for (int k = 0; k < length; k += Vector512<float>.Count)
+            if (ahead > 0)
             {
-                Sse.Prefetch1(a + k + ahead);
-                foreach (int j in columns)
+                Ahead((float*)inputs[g0] + at, (float*)inputs[g0] + at, (float*)inputs[g0] + at, (float*)inputs[g0] + at, ahead);
+            }
+
+            return;
+        }
+
+        float* a0 = (float*)inputs[g0] + at, a1 = (float*)inputs[g0 + 1] + at;
+        float* a2 = size > 2 ? (float*)inputs[g0 + 2] + at : a0, a3 = size > 3 ? (float*)inputs[g0 + 3] + at : a0;
+        float* l01 = Lane(lanes, n, g0, g0 + 1);
+        float* l02 = size > 2 ? Lane(lanes, n, g0, g0 + 2) : l01, l12 = size > 2 ? Lane(lanes, n, g0 + 1, g0 + 2) : l01;
+        float* l03 = size > 3 ? Lane(lanes, n, g0, g0 + 3) : l01, l13 = size > 3 ? Lane(lanes, n, g0 + 1, g0 + 3) : l01, l23 = size > 3 ? Lane(lanes, n, g0 + 2, g0 + 3) : l01;
+        Vector512<float> s01 = Vector512.LoadAligned(l01), s02 = Vector512.LoadAligned(l02), s12 = Vector512.LoadAligned(l12);
+        Vector512<float> s03 = Vector512.LoadAligned(l03), s13 = Vector512.LoadAligned(l13), s23 = Vector512.LoadAligned(l23);
+        for (int k = 0; k < length; k += Vector512<float>.Count)
+        {
+            if (ahead > 0)
+            {
+                Ahead(a0 + k, a1 + k, a2 + k, a3 + k, ahead);
+            }
+
+            Vector512<float> x0 = Vector512.Load(a0 + k), x1 = Vector512.Load(a1 + k);
+            s01 = Step(x0, x1, s01);
+            if (size > 2)
+            {
+                Vector512<float> x2 = Vector512.Load(a2 + k);
+                (s02, s12) = (Step(x0, x2, s02), Step(x1, x2, s12));
+                if (size > 3)
                 {
-                    Sse.Prefetch1((float*)inputs[j] + at + k + ahead);
+                    Vector512<float> x3 = Vector512.Load(a3 + k);
+                    (s03, s13, s23) = (Step(x0, x3, s03), Step(x1, x3, s13), Step(x2, x3, s23));
                 }
             }
         }
 
-        int c = 0;
-        for (; c + 4 <= columns.Length; c += 4)
-        {
-            float* l0 = Lane(lanes, n, i, columns[c]), l1 = Lane(lanes, n, i, columns[c + 1]), l2 = Lane(lanes, n, i, columns[c + 2]), l3 = Lane(lanes, n, i, columns[c + 3]);
-            float* b0 = (float*)inputs[columns[c]] + at, b1 = (float*)inputs[columns[c + 1]] + at, b2 = (float*)inputs[columns[c + 2]] + at, b3 = (float*)inputs[columns[c + 3]] + at;
-            Vector512<float> s0 = Vector512.LoadAligned(l0), s1 = Vector512.LoadAligned(l1), s2 = Vector512.LoadAligned(l2), s3 = Vector512.LoadAligned(l3);
-            for (int k = 0; k < length; k += Vector512<float>.Count)
-            {
-                Vector512<float> x = Vector512.Load(a + k);
-                s0 = Step(x, Vector512.Load(b0 + k), s0);
-                s1 = Step(x, Vector512.Load(b1 + k), s1);
-                s2 = Step(x, Vector512.Load(b2 + k), s2);
-                s3 = Step(x, Vector512.Load(b3 + k), s3);
-            }
+        // Unused slots alias the first pair's lanes: store them first, so the real sums land last.
+        Vector512.StoreAligned(s23, l23);
+        Vector512.StoreAligned(s13, l13);
+        Vector512.StoreAligned(s03, l03);
+        Vector512.StoreAligned(s12, l12);
+        Vector512.StoreAligned(s02, l02);
+        Vector512.StoreAligned(s01, l01);
+    }
 
-            Vector512.StoreAligned(s0, l0);
-            Vector512.StoreAligned(s1, l1);
-            Vector512.StoreAligned(s2, l2);
-            Vector512.StoreAligned(s3, l3);
-        }
-
-        for (; c < columns.Length; c++)
-        {
-            float* l = Lane(lanes, n, i, columns[c]);
-            float* b = (float*)inputs[columns[c]] + at;
-            Vector512<float> s = Vector512.LoadAligned(l), t = Vector512<float>.Zero;
-            int k = 0;
-            for (; k + (2 * Vector512<float>.Count) <= length; k += 2 * Vector512<float>.Count)
-            {
-                s = Step(Vector512.Load(a + k), Vector512.Load(b + k), s);
-                t = Step(Vector512.Load(a + k + Vector512<float>.Count), Vector512.Load(b + k + Vector512<float>.Count), t);
-            }
-
-            for (; k < length; k += Vector512<float>.Count)
-            {
-                s = Step(Vector512.Load(a + k), Vector512.Load(b + k), s);
-            }
-
-            Vector512.StoreAligned(s + t, l);
-        }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store4(Vector512<float> s0, Vector512<float> s1, Vector512<float> s2, Vector512<float> s3, float* l0, float* l1, float* l2, float* l3, int offset)
+    {
+        Vector512.StoreAligned(s0, l0 + offset);
+        Vector512.StoreAligned(s1, l1 + offset);
+        Vector512.StoreAligned(s2, l2 + offset);
+        Vector512.StoreAligned(s3, l3 + offset);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
