@@ -106,11 +106,12 @@ internal static class RobustKernels
                 float* lanes = (float*)NativeMemory.AlignedAlloc((nuint)pairs * 64, 64);
                 try
                 {
-                    int last = ((chunk + 1) * blocks / chunks) - 1;
-                    for (int block = chunk * blocks / chunks; block <= last; block++)
+                    for (int block = chunk * blocks / chunks; block < (chunk + 1) * blocks / chunks; block++)
                     {
+                        // The next block is prefetched even past the chunk: the thread pool hands out chunks in order, so it
+                        // is usually this thread's next.
                         int start = block * blockLength;
-                        int next = block < last ? Math.Min(blockLength, length - start - blockLength) : 0;
+                        int next = block + 1 < blocks ? Math.Min(blockLength, length - start - blockLength) : 0;
                         DistanceTiles.AddBlock(pointers, start, Math.Min(blockLength, length - start), sums, lanes, next);
                     }
                 }
