@@ -6,7 +6,7 @@ using FederatedSharp.Clients;
 using FederatedSharp.Parameters;
 
 /// <summary>
-/// Linear strategies on N updates of P parameters, against the machine's read-bandwidth bound (the fastest of four
+/// Linear strategies on N updates of P parameters, against the machine's read-bandwidth bound (the fastest of five
 /// read-only passes over the same N x P floats, <see cref="ReadBounds"/>) and a naive scalar loop (the ratio baseline),
 /// in one run.
 /// </summary>

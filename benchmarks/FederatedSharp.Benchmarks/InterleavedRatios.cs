@@ -54,6 +54,7 @@ internal static class InterleavedRatios
         ("FedAvgM (momentum 0.9)", new FedAvgM(1.0, 0.9), true),
         ("FedAdam", new FedAdam(), true),
         ("FedYogi", new FedYogi(), true),
+        ("FedAdagrad", new FedAdagrad(), true),
     };
 
     private static (string, IAggregator, bool)[] RobustStrategies(int clients) => new (string, IAggregator, bool)[]
