@@ -214,7 +214,8 @@ internal static class WeightedGroups
         fixed (float* pointer = &a)
         {
             int bytes = TV.Count * sizeof(float);
-            int head = Math.Min(length, (int)((nuint)(bytes - (int)((nuint)pointer % (nuint)bytes)) % (nuint)bytes) / sizeof(float));
+            int misalignment = (int)((nuint)pointer % (nuint)bytes);
+            int head = misalignment == 0 ? 0 : Math.Min(length, (bytes - misalignment) / sizeof(float));
             int i = 0;
             for (; i < head; i++)
             {
