@@ -5,13 +5,14 @@ using System.Runtime.Intrinsics.X86;
 namespace FederatedSharp.Aggregation.Kernels;
 
 /// <summary>
-/// Pairwise squared distances over one block of coordinates with 512-bit vectors. The block (in L2) is walked in
-/// sub-blocks of <see cref="SubBlock"/> coordinates, which stay in L1 while every pair takes them; each pair keeps one
-/// vector of per-lane sums across the whole block, in a scratch array, and is reduced to a double once per block. Pairs
-/// run in register tiles of 4 x 4 inputs: eight loads feed sixteen pairs, each a subtraction and a fused multiply-add
-/// into its own accumulator. The pairs within a group of four, and those with the inputs past the last whole group, go
-/// four columns at a time against a row. Reading from L1 instead of L2 lets the tiles run at the arithmetic units'
-/// pace; keeping the sums in lanes across sub-blocks keeps the per-call cost (sixteen loads and stores) small.
+/// Pairwise squared distances over one block of coordinates with 512-bit vectors. The inputs form groups of four (the
+/// last may hold fewer). The pairs between two groups run in register tiles of four rows against up to four columns:
+/// eight loads feed sixteen pairs, each a subtraction and a fused multiply-add into its own accumulator; the pairs within
+/// a group run as a triangle (four loads, six pairs). The block (in L2) is walked in sub-blocks of
+/// <see cref="SubBlock"/> coordinates, which stay in L1 while every pair takes them; each pair keeps one vector of
+/// per-lane sums across the whole block, in a scratch array, reduced to a double once per block, so a call costs a few
+/// loads and stores of sums. While a block is computed, the first row of tiles prefetches the next block into L2: a
+/// block's slices are streams too short for the hardware prefetcher.
 /// </summary>
 internal static unsafe class DistanceTiles
 {
