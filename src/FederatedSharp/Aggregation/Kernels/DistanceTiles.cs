@@ -141,17 +141,26 @@ internal static unsafe class DistanceTiles
         Vector512<float> s03 = default, s13 = default, s23 = default, s33 = default;
         if (c > 1)
         {
-            (s01, s11, s21, s31) = (Vector512.LoadAligned(l0 + V), Vector512.LoadAligned(l1 + V), Vector512.LoadAligned(l2 + V), Vector512.LoadAligned(l3 + V));
+            s01 = Vector512.LoadAligned(l0 + V);
+            s11 = Vector512.LoadAligned(l1 + V);
+            s21 = Vector512.LoadAligned(l2 + V);
+            s31 = Vector512.LoadAligned(l3 + V);
         }
 
         if (c > 2)
         {
-            (s02, s12, s22, s32) = (Vector512.LoadAligned(l0 + (2 * V)), Vector512.LoadAligned(l1 + (2 * V)), Vector512.LoadAligned(l2 + (2 * V)), Vector512.LoadAligned(l3 + (2 * V)));
+            s02 = Vector512.LoadAligned(l0 + (2 * V));
+            s12 = Vector512.LoadAligned(l1 + (2 * V));
+            s22 = Vector512.LoadAligned(l2 + (2 * V));
+            s32 = Vector512.LoadAligned(l3 + (2 * V));
         }
 
         if (c > 3)
         {
-            (s03, s13, s23, s33) = (Vector512.LoadAligned(l0 + (3 * V)), Vector512.LoadAligned(l1 + (3 * V)), Vector512.LoadAligned(l2 + (3 * V)), Vector512.LoadAligned(l3 + (3 * V)));
+            s03 = Vector512.LoadAligned(l0 + (3 * V));
+            s13 = Vector512.LoadAligned(l1 + (3 * V));
+            s23 = Vector512.LoadAligned(l2 + (3 * V));
+            s33 = Vector512.LoadAligned(l3 + (3 * V));
         }
 
         for (int k = 0; k < length; k += V)
@@ -167,23 +176,35 @@ internal static unsafe class DistanceTiles
 
             Vector512<float> x0 = Vector512.Load(a0 + k), x1 = Vector512.Load(a1 + k), x2 = Vector512.Load(a2 + k), x3 = Vector512.Load(a3 + k);
             Vector512<float> y = Vector512.Load(b0 + k);
-            (s00, s10, s20, s30) = (Step(x0, y, s00), Step(x1, y, s10), Step(x2, y, s20), Step(x3, y, s30));
+            s00 = Step(x0, y, s00);
+            s10 = Step(x1, y, s10);
+            s20 = Step(x2, y, s20);
+            s30 = Step(x3, y, s30);
             if (c > 1)
             {
                 y = Vector512.Load(b1 + k);
-                (s01, s11, s21, s31) = (Step(x0, y, s01), Step(x1, y, s11), Step(x2, y, s21), Step(x3, y, s31));
+                s01 = Step(x0, y, s01);
+                s11 = Step(x1, y, s11);
+                s21 = Step(x2, y, s21);
+                s31 = Step(x3, y, s31);
             }
 
             if (c > 2)
             {
                 y = Vector512.Load(b2 + k);
-                (s02, s12, s22, s32) = (Step(x0, y, s02), Step(x1, y, s12), Step(x2, y, s22), Step(x3, y, s32));
+                s02 = Step(x0, y, s02);
+                s12 = Step(x1, y, s12);
+                s22 = Step(x2, y, s22);
+                s32 = Step(x3, y, s32);
             }
 
             if (c > 3)
             {
                 y = Vector512.Load(b3 + k);
-                (s03, s13, s23, s33) = (Step(x0, y, s03), Step(x1, y, s13), Step(x2, y, s23), Step(x3, y, s33));
+                s03 = Step(x0, y, s03);
+                s13 = Step(x1, y, s13);
+                s23 = Step(x2, y, s23);
+                s33 = Step(x3, y, s33);
             }
         }
 
@@ -237,11 +258,14 @@ internal static unsafe class DistanceTiles
             if (size > 2)
             {
                 Vector512<float> x2 = Vector512.Load(a2 + k);
-                (s02, s12) = (Step(x0, x2, s02), Step(x1, x2, s12));
+                s02 = Step(x0, x2, s02);
+                s12 = Step(x1, x2, s12);
                 if (size > 3)
                 {
                     Vector512<float> x3 = Vector512.Load(a3 + k);
-                    (s03, s13, s23) = (Step(x0, x3, s03), Step(x1, x3, s13), Step(x2, x3, s23));
+                    s03 = Step(x0, x3, s03);
+                    s13 = Step(x1, x3, s13);
+                    s23 = Step(x2, x3, s23);
                 }
             }
         }
