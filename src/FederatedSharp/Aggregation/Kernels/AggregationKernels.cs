@@ -1,14 +1,12 @@
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using System.Numerics.Tensors;
 
 namespace FederatedSharp.Aggregation.Kernels;
 
 /// <summary>
-/// The SIMD kernels aggregators share. Each is <see cref="TensorPrimitives"/> (which dispatches 512/256/128-bit
-/// vectors and handles the tail) applied to blocks of the buffer, in parallel over blocks when the buffer is large.
-/// Blocks are disjoint and every element's arithmetic is the same whatever the split, so results do not depend on
-/// the number of threads.
+/// The SIMD kernels aggregators share, applied to blocks of the buffer, in parallel over blocks when the buffer is
+/// large: <see cref="TensorPrimitives"/> (which dispatches 512/256/128-bit vectors and handles the tail) for single
+/// inputs, <see cref="WeightedGroups"/> for the weighted sum of many. Blocks are disjoint and every element's
+/// arithmetic is the same whatever the split, so results do not depend on the number of threads.
 /// </summary>
 internal static class AggregationKernels
 {
@@ -55,8 +53,9 @@ internal static class AggregationKernels
     /// <summary>
     /// <c>accumulator[i] += sum_k weights[k] * inputs[k][i]</c>, cache-blocked: for each block of the accumulator every
     /// input is added while the block is in cache, so the accumulator crosses the memory bus once instead of once per
-    /// input. Blocks run in parallel. Per element the inputs are added in list order, exactly as repeated
-    /// <see cref="MultiplyAdd"/> calls would, so both paths give bit-identical results.
+    /// input; up to 16 inputs are added in registers in one pass (<see cref="WeightedGroups"/>). Blocks run in parallel.
+    /// Per element the inputs are added in list order, exactly as repeated <see cref="MultiplyAdd"/> calls would, so both
+    /// paths give bit-identical results.
     /// </summary>
     /// <param name="inputs">The inputs, each as long as <paramref name="accumulator"/>.</param>
     /// <param name="weights">One weight per input.</param>
