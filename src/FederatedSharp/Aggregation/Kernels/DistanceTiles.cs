@@ -231,12 +231,7 @@ internal static unsafe class DistanceTiles
         int n = inputs.Length;
         if (size < 2)
         {
-            if (ahead > 0)
-            {
-                Ahead((float*)inputs[g0] + at, (float*)inputs[g0] + at, (float*)inputs[g0] + at, (float*)inputs[g0] + at, ahead);
-            }
-
-            return;
+            return; // a group of one has no pairs; its input is prefetched as the first row of tiles' last column
         }
 
         float* a0 = (float*)inputs[g0] + at, a1 = (float*)inputs[g0 + 1] + at;
