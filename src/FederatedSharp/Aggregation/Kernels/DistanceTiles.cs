@@ -8,16 +8,22 @@ namespace FederatedSharp.Aggregation.Kernels;
 /// Pairwise squared distances over one block of coordinates with 512-bit vectors. The inputs form groups of four (the
 /// last may hold fewer). The pairs between two groups run in register tiles of four rows against up to four columns:
 /// eight loads feed sixteen pairs, each a subtraction and a fused multiply-add into its own accumulator; the pairs within
-/// a group run as a triangle (four loads, six pairs). The block (in L2) is walked in sub-blocks of
-/// <see cref="SubBlock"/> coordinates, which stay in L1 while every pair takes them; each pair keeps one vector of
-/// per-lane sums across the whole block, in a scratch array, reduced to a double once per block, so a call costs a few
-/// loads and stores of sums. While a block is computed, the first row of tiles prefetches the next block into L2: a
-/// block's slices are streams too short for the hardware prefetcher.
+/// a group run as a triangle (four loads, six pairs), and a lone last column as a 4 x 1 tile; the triangles and lone
+/// columns take two steps at a time into two sets of sums, so their few chains of fused multiply-adds do not wait on
+/// the instruction's latency. The block (in L2) is walked in sub-blocks of <see cref="SubBlock"/> coordinates: a row
+/// group's sub-block stays in L1 while every column group passes it. Each pair keeps one vector of per-lane sums across
+/// the block, in a scratch array, reduced to a double once per block. While a block is computed, every tile and
+/// triangle fetches a share of the next block into L2, a line per step: a block's slices are streams too short for the
+/// hardware prefetcher, and spreading the fetches over the block's arithmetic keeps them from arriving in one burst.
 /// </summary>
-internal static unsafe class DistanceTiles
+internal static unsafe partial class DistanceTiles
 {
-    /// <summary>Coordinates per sub-block: 1 KiB of each input, so 25 inputs' sub-blocks fit a 48 KiB L1 cache.</summary>
-    public const int SubBlock = 256;
+    /// <summary>
+    /// Coordinates per sub-block (5 KiB of each input): a row group's 20 KiB stays in a 48 KiB L1 cache while the column
+    /// groups stream past it from L2. Measured against 256, 512 and 2,560 on one core with the block in L2, it was the
+    /// fastest; shorter sub-blocks pay each tile's loads and stores of sums more often.
+    /// </summary>
+    public const int SubBlock = 1280;
 
     /// <summary>Whether the tiles run here: 512-bit vectors are accelerated.</summary>
     public static bool IsSupported => Vector512.IsHardwareAccelerated;
@@ -39,21 +45,28 @@ internal static unsafe class DistanceTiles
         new Span<float>(lanes, pairs * Vector512<float>.Count).Clear();
         int vectors = count - (count % Vector512<float>.Count);
         int groups = (n + 3) / 4; // the last may hold fewer than four
-        int ahead = nextCount > 0 && Sse.IsSupported ? count : 0;
-        for (int sub = 0; sub < vectors; sub += SubBlock)
+        int calls = Calls(n);
+        bool ahead = nextCount > 0 && Sse.IsSupported;
+        fixed (nint* pointers = inputs)
         {
-            int at = start + sub;
-            int length = Math.Min(SubBlock, vectors - sub);
-            for (int gi = 0; gi < groups; gi++)
+            for (int sub = 0; sub < vectors; sub += SubBlock)
             {
-                // Within a group, its pairs from one load of each input; the first group fetches itself ahead when no tile does.
-                Triangle(inputs, 4 * gi, Math.Min(4, n - (4 * gi)), at, length, lanes, gi == 0 && groups == 1 ? ahead : 0);
-                for (int gj = gi + 1; gj < groups; gj++)
+                var pass = new Pass(pointers, n, lanes, start + sub, Math.Min(SubBlock, vectors - sub));
+                int call = 0;
+                for (int gi = 0; gi < groups; gi++)
                 {
-                    // The first row of tiles reads every group but the first as columns, and the first tile the first group
-                    // as rows: they fetch the same coordinates of the next block into L2 as they go.
-                    int rowsAhead = gi == 0 && gj == 1 ? ahead : 0;
-                    Tile(inputs, 4 * gi, 4 * gj, Math.Min(4, n - (4 * gj)), at, length, lanes, rowsAhead, gi == 0 ? ahead : 0);
+                    int size = Math.Min(4, n - (4 * gi));
+                    if (size > 1)
+                    {
+                        var fetch = ahead ? new Fetch(inputs, call++, calls, pass.At + count) : default;
+                        Triangle(in pass, 4 * gi, size, in fetch);
+                    }
+
+                    for (int gj = gi + 1; gj < groups; gj++)
+                    {
+                        var fetch = ahead ? new Fetch(inputs, call++, calls, pass.At + count) : default;
+                        Tile(in pass, 4 * gi, 4 * gj, Math.Min(4, n - (4 * gj)), in fetch);
+                    }
                 }
             }
         }
@@ -82,29 +95,34 @@ internal static unsafe class DistanceTiles
         }
     }
 
-    /// <summary>Adds the pairs of rows i0..i0+3 with <paramref name="columns"/> columns from j0 (j0 &gt;= i0 + 4) over a sub-block to their lanes.</summary>
-    private static void Tile(ReadOnlySpan<nint> inputs, int i0, int j0, int columns, int at, int length, float* lanes, int rowsAhead, int columnsAhead)
+    /// <summary>The number of tiles and triangles that take one sub-block of <paramref name="n"/> inputs.</summary>
+    private static int Calls(int n)
     {
-        bool prefetch = columnsAhead > 0;
+        int groups = (n + 3) / 4;
+        int triangles = n % 4 == 1 ? groups - 1 : groups; // a group of one has no pairs
+        return triangles + (groups * (groups - 1) / 2);
+    }
+
+    /// <summary>Adds the pairs of rows i0..i0+3 with <paramref name="columns"/> columns from j0 (j0 &gt;= i0 + 4) over a sub-block to their lanes.</summary>
+    private static void Tile(in Pass pass, int i0, int j0, int columns, in Fetch fetch)
+    {
         switch (columns)
         {
-            case 1 when prefetch: Tile<C1, C1>(inputs, i0, j0, at, length, lanes, rowsAhead, columnsAhead); break;
-            case 1: Tile<C1, C0>(inputs, i0, j0, at, length, lanes, 0, 0); break;
-            case 2 when prefetch: Tile<C2, C1>(inputs, i0, j0, at, length, lanes, rowsAhead, columnsAhead); break;
-            case 2: Tile<C2, C0>(inputs, i0, j0, at, length, lanes, 0, 0); break;
-            case 3 when prefetch: Tile<C3, C1>(inputs, i0, j0, at, length, lanes, rowsAhead, columnsAhead); break;
-            case 3: Tile<C3, C0>(inputs, i0, j0, at, length, lanes, 0, 0); break;
-            default:
-                if (prefetch)
-                {
-                    Tile<C4, C1>(inputs, i0, j0, at, length, lanes, rowsAhead, columnsAhead);
-                }
-                else
-                {
-                    Tile<C4, C0>(inputs, i0, j0, at, length, lanes, 0, 0);
-                }
+            case 1: Column(in pass, i0, j0, in fetch); break;
+            case 2: Tile<C2>(in pass, i0, j0, in fetch); break;
+            case 3: Tile<C3>(in pass, i0, j0, in fetch); break;
+            default: Tile<C4>(in pass, i0, j0, in fetch); break;
+        }
+    }
 
-                break;
+    private static void Tile<TColumns>(in Pass pass, int i0, int j0, in Fetch fetch)
+        where TColumns : IConstant
+    {
+        switch (fetch.Count)
+        {
+            case 0: Tile<TColumns, C0>(in pass, i0, j0, in fetch); break;
+            case 2: Tile<TColumns, C2>(in pass, i0, j0, in fetch); break;
+            default: Tile<TColumns, C4>(in pass, i0, j0, in fetch); break;
         }
     }
 
@@ -113,21 +131,20 @@ internal static unsafe class DistanceTiles
     /// one load per column feed four pairs each.
     /// </summary>
     /// <typeparam name="TColumns">The number of columns, 1 to 4.</typeparam>
-    /// <typeparam name="TPrefetch">1 to prefetch the next block's coordinates as the tile goes.</typeparam>
-    /// <param name="inputs">The inputs' first elements.</param>
+    /// <typeparam name="TFetch">How many next-block lines each step fetches: 0, 2 or 4.</typeparam>
+    /// <param name="pass">The sub-block.</param>
     /// <param name="i0">The first row.</param>
     /// <param name="j0">The first column.</param>
-    /// <param name="at">The sub-block's first coordinate.</param>
-    /// <param name="length">The sub-block's length, a whole number of vectors.</param>
-    /// <param name="lanes">The per-lane pair sums.</param>
-    /// <param name="rowsAhead">Prefetch the rows' coordinates this far ahead (0: not at all).</param>
-    /// <param name="columnsAhead">Prefetch the columns' coordinates this far ahead.</param>
+    /// <param name="fetch">The next block's lines to fetch as the tile goes.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile<TColumns, TPrefetch>(ReadOnlySpan<nint> inputs, int i0, int j0, int at, int length, float* lanes, int rowsAhead, int columnsAhead)
+    private static void Tile<TColumns, TFetch>(in Pass pass, int i0, int j0, in Fetch fetch)
         where TColumns : IConstant
-        where TPrefetch : IConstant
+        where TFetch : IConstant
     {
-        int n = inputs.Length;
+        nint* inputs = pass.Inputs;
+        int n = pass.N, at = pass.At, length = pass.Length;
+        float* lanes = pass.Lanes;
+        float* f0 = fetch.P0, f1 = fetch.P1, f2 = fetch.P2, f3 = fetch.P3;
         int c = TColumns.Value;
         float* a0 = (float*)inputs[i0] + at, a1 = (float*)inputs[i0 + 1] + at, a2 = (float*)inputs[i0 + 2] + at, a3 = (float*)inputs[i0 + 3] + at;
         float* b0 = (float*)inputs[j0] + at;
@@ -165,14 +182,7 @@ internal static unsafe class DistanceTiles
 
         for (int k = 0; k < length; k += V)
         {
-            if (TPrefetch.Value != 0)
-            {
-                Ahead(b0 + k, b1 + k, b2 + k, b3 + k, columnsAhead);
-                if (rowsAhead > 0)
-                {
-                    Ahead(a0 + k, a1 + k, a2 + k, a3 + k, rowsAhead);
-                }
-            }
+            Ahead<TFetch>(f0, f1, f2, f3, k);
 
             Vector512<float> x0 = Vector512.Load(a0 + k), x1 = Vector512.Load(a1 + k), x2 = Vector512.Load(a2 + k), x3 = Vector512.Load(a3 + k);
             Vector512<float> y = Vector512.Load(b0 + k);
@@ -225,14 +235,82 @@ internal static unsafe class DistanceTiles
         }
     }
 
-    /// <summary>Adds the pairs within the group of <paramref name="size"/> inputs from <paramref name="g0"/> over a sub-block to their lanes.</summary>
-    private static void Triangle(ReadOnlySpan<nint> inputs, int g0, int size, int at, int length, float* lanes, int ahead)
+    private static void Column(in Pass pass, int i0, int j0, in Fetch fetch)
     {
-        int n = inputs.Length;
-        if (size < 2)
+        switch (fetch.Count)
         {
-            return; // a group of one has no pairs; its input is prefetched as the first row of tiles' last column
+            case 0: Column<C0>(in pass, i0, j0, in fetch); break;
+            case 2: Column<C2>(in pass, i0, j0, in fetch); break;
+            default: Column<C4>(in pass, i0, j0, in fetch); break;
         }
+    }
+
+    /// <summary>
+    /// Adds the pairs of rows i0..i0+3 with the one column j0 over a sub-block to their lanes, two steps at a time into
+    /// two sets of sums: one set's four chains of fused multiply-adds would wait on their latency.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Column<TFetch>(in Pass pass, int i0, int j0, in Fetch fetch)
+        where TFetch : IConstant
+    {
+        nint* inputs = pass.Inputs;
+        int n = pass.N, at = pass.At, length = pass.Length;
+        float* lanes = pass.Lanes;
+        float* f0 = fetch.P0, f1 = fetch.P1, f2 = fetch.P2, f3 = fetch.P3;
+        float* a0 = (float*)inputs[i0] + at, a1 = (float*)inputs[i0 + 1] + at, a2 = (float*)inputs[i0 + 2] + at, a3 = (float*)inputs[i0 + 3] + at;
+        float* b = (float*)inputs[j0] + at;
+        float* l0 = Lane(lanes, n, i0, j0), l1 = Lane(lanes, n, i0 + 1, j0), l2 = Lane(lanes, n, i0 + 2, j0), l3 = Lane(lanes, n, i0 + 3, j0);
+        Vector512<float> s0 = Vector512.LoadAligned(l0), s1 = Vector512.LoadAligned(l1), s2 = Vector512.LoadAligned(l2), s3 = Vector512.LoadAligned(l3);
+        Vector512<float> t0 = default, t1 = default, t2 = default, t3 = default;
+        const int V = 16;
+        int k = 0;
+        for (; k + V < length; k += 2 * V)
+        {
+            Ahead<TFetch>(f0, f1, f2, f3, k);
+            Ahead<TFetch>(f0, f1, f2, f3, k + V);
+            Vector512<float> y = Vector512.Load(b + k), z = Vector512.Load(b + k + V);
+            s0 = Step(Vector512.Load(a0 + k), y, s0);
+            s1 = Step(Vector512.Load(a1 + k), y, s1);
+            s2 = Step(Vector512.Load(a2 + k), y, s2);
+            s3 = Step(Vector512.Load(a3 + k), y, s3);
+            t0 = Step(Vector512.Load(a0 + k + V), z, t0);
+            t1 = Step(Vector512.Load(a1 + k + V), z, t1);
+            t2 = Step(Vector512.Load(a2 + k + V), z, t2);
+            t3 = Step(Vector512.Load(a3 + k + V), z, t3);
+        }
+
+        if (k < length)
+        {
+            Ahead<TFetch>(f0, f1, f2, f3, k);
+            Vector512<float> y = Vector512.Load(b + k);
+            t0 = Step(Vector512.Load(a0 + k), y, t0);
+            t1 = Step(Vector512.Load(a1 + k), y, t1);
+            t2 = Step(Vector512.Load(a2 + k), y, t2);
+            t3 = Step(Vector512.Load(a3 + k), y, t3);
+        }
+
+        Store4(s0 + t0, s1 + t1, s2 + t2, s3 + t3, l0, l1, l2, l3, 0);
+    }
+
+    /// <summary>Adds the pairs within the group of <paramref name="size"/> inputs from <paramref name="g0"/> over a sub-block to their lanes.</summary>
+    private static void Triangle(in Pass pass, int g0, int size, in Fetch fetch)
+    {
+        switch (fetch.Count)
+        {
+            case 0: Triangle<C0>(in pass, g0, size, in fetch); break;
+            case 2: Triangle<C2>(in pass, g0, size, in fetch); break;
+            default: Triangle<C4>(in pass, g0, size, in fetch); break;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Triangle<TFetch>(in Pass pass, int g0, int size, in Fetch fetch)
+        where TFetch : IConstant
+    {
+        nint* inputs = pass.Inputs;
+        int n = pass.N, at = pass.At, length = pass.Length;
+        float* lanes = pass.Lanes;
+        float* f0 = fetch.P0, f1 = fetch.P1, f2 = fetch.P2, f3 = fetch.P3;
 
         float* a0 = (float*)inputs[g0] + at, a1 = (float*)inputs[g0 + 1] + at;
         float* a2 = size > 2 ? (float*)inputs[g0 + 2] + at : a0, a3 = size > 3 ? (float*)inputs[g0 + 3] + at : a0;
@@ -241,29 +319,66 @@ internal static unsafe class DistanceTiles
         float* l03 = size > 3 ? Lane(lanes, n, g0, g0 + 3) : l01, l13 = size > 3 ? Lane(lanes, n, g0 + 1, g0 + 3) : l01, l23 = size > 3 ? Lane(lanes, n, g0 + 2, g0 + 3) : l01;
         Vector512<float> s01 = Vector512.LoadAligned(l01), s02 = Vector512.LoadAligned(l02), s12 = Vector512.LoadAligned(l12);
         Vector512<float> s03 = Vector512.LoadAligned(l03), s13 = Vector512.LoadAligned(l13), s23 = Vector512.LoadAligned(l23);
-        for (int k = 0; k < length; k += Vector512<float>.Count)
-        {
-            if (ahead > 0)
-            {
-                Ahead(a0 + k, a1 + k, a2 + k, a3 + k, ahead);
-            }
 
+        // Two steps at a time into two sets of sums: one set's six chains of fused multiply-adds would wait on their latency.
+        Vector512<float> t01 = default, t02 = default, t12 = default, t03 = default, t13 = default, t23 = default;
+        const int V = 16;
+        int k = 0;
+        for (; k + V < length; k += 2 * V)
+        {
+            Ahead<TFetch>(f0, f1, f2, f3, k);
+            Ahead<TFetch>(f0, f1, f2, f3, k + V);
             Vector512<float> x0 = Vector512.Load(a0 + k), x1 = Vector512.Load(a1 + k);
+            Vector512<float> y0 = Vector512.Load(a0 + k + V), y1 = Vector512.Load(a1 + k + V);
             s01 = Step(x0, x1, s01);
+            t01 = Step(y0, y1, t01);
             if (size > 2)
             {
-                Vector512<float> x2 = Vector512.Load(a2 + k);
+                Vector512<float> x2 = Vector512.Load(a2 + k), y2 = Vector512.Load(a2 + k + V);
                 s02 = Step(x0, x2, s02);
                 s12 = Step(x1, x2, s12);
+                t02 = Step(y0, y2, t02);
+                t12 = Step(y1, y2, t12);
                 if (size > 3)
                 {
-                    Vector512<float> x3 = Vector512.Load(a3 + k);
+                    Vector512<float> x3 = Vector512.Load(a3 + k), y3 = Vector512.Load(a3 + k + V);
                     s03 = Step(x0, x3, s03);
                     s13 = Step(x1, x3, s13);
                     s23 = Step(x2, x3, s23);
+                    t03 = Step(y0, y3, t03);
+                    t13 = Step(y1, y3, t13);
+                    t23 = Step(y2, y3, t23);
                 }
             }
         }
+
+        if (k < length)
+        {
+            // An odd last step: the second set takes it (it starts from zero, so its sums need no other order).
+            Ahead<TFetch>(f0, f1, f2, f3, k);
+            Vector512<float> x0 = Vector512.Load(a0 + k), x1 = Vector512.Load(a1 + k);
+            t01 = Step(x0, x1, t01);
+            if (size > 2)
+            {
+                Vector512<float> x2 = Vector512.Load(a2 + k);
+                t02 = Step(x0, x2, t02);
+                t12 = Step(x1, x2, t12);
+                if (size > 3)
+                {
+                    Vector512<float> x3 = Vector512.Load(a3 + k);
+                    t03 = Step(x0, x3, t03);
+                    t13 = Step(x1, x3, t13);
+                    t23 = Step(x2, x3, t23);
+                }
+            }
+        }
+
+        s01 += t01;
+        s02 += t02;
+        s12 += t12;
+        s03 += t03;
+        s13 += t13;
+        s23 += t23;
 
         // Unused slots alias the first pair's lanes: store them first, so the real sums land last.
         Vector512.StoreAligned(s23, l23);
@@ -281,15 +396,6 @@ internal static unsafe class DistanceTiles
         Vector512.StoreAligned(s1, l1 + offset);
         Vector512.StoreAligned(s2, l2 + offset);
         Vector512.StoreAligned(s3, l3 + offset);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Ahead(float* p0, float* p1, float* p2, float* p3, int ahead)
-    {
-        Sse.Prefetch1(p0 + ahead);
-        Sse.Prefetch1(p1 + ahead);
-        Sse.Prefetch1(p2 + ahead);
-        Sse.Prefetch1(p3 + ahead);
     }
 
     private static float* Lane(float* lanes, int n, int i, int j) => lanes + (PairIndex(n, i, j) * Vector512<float>.Count);

@@ -38,6 +38,29 @@ public class RobustKernelsTests
         }
     }
 
+    // Every shape of the last group (n mod 4), every fetch count (n = 2 to 13 share 1 to 9 tiles), odd and even numbers of
+    // vector steps in a sub-block (the triangles and lone columns take two at a time), sub-blocks cut short, several blocks.
+    [Test]
+    public void PairwiseSquaredDistances_EveryGroupShapeAndStepCount_MatchDoubleReference(
+        [Range(2, 13)] int n,
+        [Values(1, 16, 31, 48, 81, 2_616, 12_011)] int length)
+    {
+        var random = new DeterministicRandom((ulong)((n * 1009) + length));
+        float[][] inputs = Enumerable.Range(0, n).Select(_ => TestModels.RandomArray(length, random, 2)).ToArray();
+
+        double[,] actual = RobustKernels.PairwiseSquaredDistances(inputs.Select(a => (ReadOnlyMemory<float>)a).ToArray(), length);
+
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = i + 1; j < n; j++)
+            {
+                double expected = Reference(inputs[i], inputs[j]);
+                Assert.That(actual[i, j], Is.EqualTo(expected).Within(1e-5 * Math.Max(expected, 1e-3)), $"d({i},{j})");
+                Assert.That(actual[j, i], Is.EqualTo(actual[i, j]), $"d({j},{i})");
+            }
+        }
+    }
+
     // Inputs that are slices of larger buffers at odd offsets (pinned by the kernel, read unaligned), over several blocks.
     [TestCase(6)]
     [TestCase(13)]
