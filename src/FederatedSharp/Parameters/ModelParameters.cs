@@ -1,22 +1,29 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 
 namespace FederatedSharp.Parameters;
 
 /// <summary>
 /// A model's parameters: named tensors (<see cref="Layout"/>) whose <see cref="float"/> values live in one contiguous
-/// buffer rented from <see cref="ArrayPool{T}.Shared"/>, so every aggregator works on a single span. The owner
-/// disposes it, which returns the buffer; any use after that throws <see cref="ObjectDisposedException"/>.
+/// buffer rented from <see cref="ArrayPool{T}.Shared"/>, so every aggregator works on a single span. The values start on
+/// a 64-byte boundary when the rented buffer has room, so the kernels' vector loads do not straddle cache lines. The
+/// owner disposes it, which returns the buffer; any use after that throws <see cref="ObjectDisposedException"/>.
 /// </summary>
 public sealed class ModelParameters : IDisposable
 {
+    /// <summary>The alignment of the values' start, in bytes: a cache line, and one 512-bit vector.</summary>
+    private const int Alignment = 64;
+
+    private readonly int _start;
     private float[]? _buffer;
     private int _disposed;
     private int _references = 1;
 
-    private ModelParameters(TensorLayout layout, float[] buffer)
+    private ModelParameters(TensorLayout layout, float[] buffer, int start)
     {
         Layout = layout;
         _buffer = buffer;
+        _start = start;
     }
 
     /// <summary>The tensors and where they live in the buffer.</summary>
@@ -30,11 +37,11 @@ public sealed class ModelParameters : IDisposable
 
     /// <summary>All values, in layout order.</summary>
     /// <exception cref="ObjectDisposedException">The parameters were disposed.</exception>
-    public Span<float> Values => Buffer.AsSpan(0, Length);
+    public Span<float> Values => Buffer.AsSpan(_start, Length);
 
     /// <summary>All values as memory, in layout order (for work split across threads).</summary>
     /// <exception cref="ObjectDisposedException">The parameters were disposed.</exception>
-    public Memory<float> Memory => Buffer.AsMemory(0, Length);
+    public Memory<float> Memory => Buffer.AsMemory(_start, Length);
 
     private float[] Buffer
     {
@@ -82,7 +89,29 @@ public sealed class ModelParameters : IDisposable
     public static ModelParameters CreateUninitialized(TensorLayout layout)
     {
         ArgumentNullException.ThrowIfNull(layout);
-        return new ModelParameters(layout, ArrayPool<float>.Shared.Rent(Math.Max(layout.TotalLength, 1)));
+        float[] buffer = ArrayPool<float>.Shared.Rent(Math.Max(layout.TotalLength, 1));
+        return new ModelParameters(layout, buffer, AlignedStart(buffer, layout.TotalLength));
+    }
+
+    /// <summary>
+    /// The first index of <paramref name="buffer"/> on a 64-byte boundary when <paramref name="length"/> values still fit
+    /// after it, else 0 (a pooled buffer of exactly the length). Arrays on the large object heap (models of more than about
+    /// 21,000 parameters) are not moved unless a program asks the GC to compact that heap, so their values stay aligned; a
+    /// smaller array may move and lose it, which costs time, never correctness.
+    /// </summary>
+    private static int AlignedStart(float[] buffer, int length)
+    {
+        GCHandle handle = GCHandle.Alloc(buffer, GCHandleType.Pinned);
+        try
+        {
+            long address = handle.AddrOfPinnedObject();
+            int skip = (int)((Alignment - (address & (Alignment - 1))) & (Alignment - 1)) / sizeof(float);
+            return buffer.Length - skip >= length ? skip : 0;
+        }
+        finally
+        {
+            handle.Free();
+        }
     }
 
     /// <summary>The values of tensor <paramref name="index"/>.</summary>
@@ -90,7 +119,7 @@ public sealed class ModelParameters : IDisposable
     /// <returns>A span over that tensor's values.</returns>
     /// <exception cref="ObjectDisposedException">The parameters were disposed.</exception>
     public Span<float> GetTensor(int index) =>
-        Buffer.AsSpan(Layout.GetOffset(index), Layout.Tensors[index].ElementCount);
+        Buffer.AsSpan(_start + Layout.GetOffset(index), Layout.Tensors[index].ElementCount);
 
     /// <summary>The values of the tensor called <paramref name="name"/>.</summary>
     /// <param name="name">The tensor's name.</param>

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using FederatedSharp.Parameters;
 using FederatedSharp.Tests.TestUtilities;
 
@@ -20,6 +21,53 @@ public class ModelParametersTests
         Assert.That(p.GetTensor("fc.bias").ToArray(), Is.EqualTo(new float[] { 7, 8 }));
         p.GetTensor("fc.bias")[0] = 70;
         Assert.That(p.Values[6], Is.EqualTo(70f));
+    }
+
+    // Lengths past the large-object threshold (those arrays do not move), not powers of two (the pool's buffer has room).
+    [TestCase(30_000)]
+    [TestCase(1_000_000)]
+    [TestCase(1_000_003)]
+    public void CreateUninitialized_LargeModel_ValuesStartOnA64ByteBoundary(int length)
+    {
+        var layout = TensorLayout.Create(new TensorSpec("w", length));
+        ModelParameters[] held = Enumerable.Range(0, 8).Select(_ => ModelParameters.CreateUninitialized(layout)).ToArray(); // eight buffers, not one reused
+        for (int attempt = 0; attempt < held.Length; attempt++)
+        {
+            ModelParameters p = held[attempt];
+            Assert.That(MemoryMarshal.TryGetArray<float>(p.Memory, out ArraySegment<float> segment), Is.True);
+            GCHandle handle = GCHandle.Alloc(segment.Array!, GCHandleType.Pinned);
+            try
+            {
+                long address = handle.AddrOfPinnedObject() + (segment.Offset * sizeof(float));
+                Assert.That(address % 64, Is.Zero, $"attempt {attempt}: values at offset {segment.Offset} of the buffer");
+                Assert.That(segment.Count, Is.EqualTo(length));
+                Assert.That(segment.Offset + segment.Count, Is.LessThanOrEqualTo(segment.Array!.Length));
+            }
+            finally
+            {
+                handle.Free();
+            }
+        }
+
+        foreach (ModelParameters p in held)
+        {
+            p.Dispose();
+        }
+    }
+
+    [Test]
+    public void GetTensor_AlignedValues_SlicesFromTheValuesStart()
+    {
+        var layout = TensorLayout.Create(new TensorSpec("a", 20_000), new TensorSpec("b", 20_003));
+        using var p = ModelParameters.CreateUninitialized(layout);
+        for (int i = 0; i < p.Length; i++)
+        {
+            p.Values[i] = i;
+        }
+
+        Assert.That(p.GetTensor("a")[0], Is.EqualTo(0f));
+        Assert.That(p.GetTensor("b")[0], Is.EqualTo(20_000f));
+        Assert.That(p.GetTensor("b")[^1], Is.EqualTo(40_002f));
     }
 
     [Test]
