@@ -68,13 +68,11 @@ public sealed class Krum : IAggregator
 
     internal static ModelParameters WeightedMean(IReadOnlyList<BufferedUpdate> chosen, TensorLayout layout)
     {
-        ModelParameters result = ModelParameters.Create(layout);
+        // One pass that writes the result without clearing it first: bit for bit the sum of repeated multiply-adds.
+        ModelParameters result = ModelParameters.CreateUninitialized(layout);
         double total = chosen.Sum(u => (double)u.ExampleCount);
-        foreach (BufferedUpdate u in chosen)
-        {
-            AggregationKernels.MultiplyAdd(u.Values, (float)(u.ExampleCount / total), result.Memory);
-        }
-
+        float[] weights = chosen.Select(u => (float)(u.ExampleCount / total)).ToArray();
+        AggregationKernels.WeightedSum(chosen.Select(u => u.Values).ToArray(), weights, result.Memory, overwrite: true);
         return result;
     }
 }
