@@ -55,6 +55,23 @@ public class ModelParametersTests
         }
     }
 
+    // A power of two fills its pooled buffer exactly: no room to move the start, so the values start at the buffer's.
+    [Test]
+    public void CreateUninitialized_BufferWithoutRoom_StartsAtTheBuffersStart()
+    {
+        var layout = TensorLayout.Create(new TensorSpec("w", 1 << 20));
+        ModelParameters[] held = Enumerable.Range(0, 4).Select(_ => ModelParameters.CreateUninitialized(layout)).ToArray();
+        foreach (ModelParameters p in held)
+        {
+            Assert.That(MemoryMarshal.TryGetArray<float>(p.Memory, out ArraySegment<float> segment), Is.True);
+            Assert.That(segment.Array!.Length, Is.EqualTo(1 << 20), "the pool's buffer for a power of two");
+            Assert.That(segment.Offset, Is.Zero);
+            p.Values.Fill(1f);
+            Assert.That(p.Values[^1], Is.EqualTo(1f));
+            p.Dispose();
+        }
+    }
+
     [Test]
     public void GetTensor_AlignedValues_SlicesFromTheValuesStart()
     {

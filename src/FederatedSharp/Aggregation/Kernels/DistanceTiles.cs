@@ -235,6 +235,7 @@ internal static unsafe partial class DistanceTiles
         }
     }
 
+    /// <summary>Adds the pairs of rows i0..i0+3 with the one column j0 over a sub-block to their lanes.</summary>
     private static void Column(in Pass pass, int i0, int j0, in Fetch fetch)
     {
         switch (fetch.Count)
