@@ -68,7 +68,8 @@ public sealed class Krum : IAggregator
 
     internal static ModelParameters WeightedMean(IReadOnlyList<BufferedUpdate> chosen, TensorLayout layout)
     {
-        // One pass that writes the result without clearing it first: bit for bit the sum of repeated multiply-adds.
+        // One pass that writes the result without clearing it first: the sums of clearing it and multiply-adding each
+        // update in turn, but for the sign of a zero (-0 stays -0 instead of becoming 0 + -0 = +0).
         ModelParameters result = ModelParameters.CreateUninitialized(layout);
         double total = chosen.Sum(u => (double)u.ExampleCount);
         float[] weights = chosen.Select(u => (float)(u.ExampleCount / total)).ToArray();
