@@ -262,7 +262,12 @@ internal sealed partial class SessionRegistry
         }
     }
 
-    private async Task WriteOutboundAsync(ClientSession session, IServerStreamWriter<ServerMessage> responses, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the session's outbound queue to its stream until the queue is completed: by the end of the session, or at
+    /// shutdown. Ending a session is decided once, where it ends: this loop seeing the queue completed does not end it
+    /// again, which would fail the tasks a lost connection keeps for the resume grace.
+    /// </summary>
+    internal async Task WriteOutboundAsync(ClientSession session, IServerStreamWriter<ServerMessage> responses, CancellationToken cancellationToken)
     {
         try
         {
@@ -271,16 +276,13 @@ internal sealed partial class SessionRegistry
                 await responses.WriteAsync(message, cancellationToken).ConfigureAwait(false);
             }
 
-            // The queue was completed: the session ended, or the federation is over and the shutdown notice is out. In
-            // the latter case give the client a moment to close its side first (it does so on the notice), so the call
-            // ends cleanly instead of being reset with the notice still in flight.
+            // The queue was completed: the session ended (whoever ended it has failed its tasks or kept them for the
+            // resume grace), or the federation is over and the shutdown notice is out. In the latter case give the
+            // client a moment to close its side first (it does so on the notice), so the call ends cleanly instead of
+            // being reset with the notice still in flight.
             if (_disposed.IsCancellationRequested && !session.IsEnded)
             {
                 _ = Task.Delay(ShutdownGrace, _time, CancellationToken.None).ContinueWith(_ => EndSession(session, "the federation is over"), TaskScheduler.Default);
-            }
-            else
-            {
-                EndSession(session, session.EndReason);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException)

@@ -1,10 +1,15 @@
 using FederatedSharp.Clients;
 using FederatedSharp.Grpc.Client;
 using FederatedSharp.Grpc.Hosting;
+using FederatedSharp.Grpc.Protocol;
+using FederatedSharp.Grpc.Server;
 using FederatedSharp.Grpc.Tests.TestUtilities;
 using FederatedSharp.Parameters;
 using FederatedSharp.Serialization;
 using FederatedSharp.Transport;
+using Grpc.Core;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace FederatedSharp.Grpc.Tests.Server;
 
@@ -135,5 +140,34 @@ public class SessionRegistryTests
         await stopSecond.CancelAsync();
         await second.ContinueWith(_ => { }).WithTimeout();
         Assert.That(ex!.Message, Does.Contain("registered again without the task"));
+    }
+
+    // The race a loaded CI met: the request stream fails, the session ends keeping its tasks for the grace, and the
+    // outbound loop, woken by its queue's completion before the call's cancellation, ended the session again and failed
+    // the kept tasks ("its connection ended: connection lost ..."). Here the loop runs after the end, deterministically.
+    [Test]
+    public async Task WriteOutboundAsync_SessionLostWithResumeGrace_LeavesItsTasksWaiting()
+    {
+        var options = new GrpcFederationOptions { ResumeGrace = TimeSpan.FromMinutes(1) };
+        var time = new FakeTimeProvider();
+        var registry = new SessionRegistry(options, NullLogger.Instance, time, guard: null!);
+        var session = new ClientSession("site", ConfigRecord.Empty, time.GetTimestamp());
+        var task = new PendingTask("task-1", session, TaskKind.Fit, 1, model: null, modelBytes: 0, serialize: null);
+        registry.AddTask(task);
+
+        registry.EndSession(session, "connection lost: the request stream was aborted", keepTasks: true);
+        await registry.WriteOutboundAsync(session, new DiscardingWriter(), CancellationToken.None).WithTimeout();
+
+        Assert.That(task.Completion.Task.IsCompleted, Is.False, "the task waits for its client to resume it");
+        time.Advance(TimeSpan.FromMinutes(1));
+        ClientFailedException? ex = await Assert.ThrowsAsync<ClientFailedException>(() => task.Completion.Task.WithTimeout());
+        Assert.That(ex!.Message, Does.Contain("did not resume the task within 60 s"));
+    }
+
+    private sealed class DiscardingWriter : IServerStreamWriter<ServerMessage>
+    {
+        public WriteOptions? WriteOptions { get; set; }
+
+        public Task WriteAsync(ServerMessage message) => Task.CompletedTask;
     }
 }
