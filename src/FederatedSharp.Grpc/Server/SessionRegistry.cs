@@ -12,7 +12,8 @@ namespace FederatedSharp.Grpc.Server;
 /// <summary>
 /// The connected clients: registration (identity, allow and revoke lists, protocol version, the client limit, replacement
 /// of an older session), each session's stream (outbound queue, heartbeat watchdog), the pending tasks, and the end of a
-/// session, which fails its tasks at once.
+/// session, which fails its tasks at once unless a lost connection keeps them for the resume grace
+/// (<see cref="GrpcFederationOptions.ResumeGrace"/>).
 /// </summary>
 internal sealed partial class SessionRegistry
 {

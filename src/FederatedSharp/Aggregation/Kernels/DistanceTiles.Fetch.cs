@@ -29,8 +29,8 @@ internal static unsafe partial class DistanceTiles
             if (Count == 1)
             {
                 // A call with one input of its own also fetches the previous call's lines again. A prefetch is a hint the
-                // core drops when its miss queues are full; the second request finds those lines. At 25 inputs the pass
-                // ran 5-10% faster with it, and slower again with three more.
+                // core may drop (when its miss queues are full, for one); a second request gives such a line another
+                // chance. At 25 inputs the pass ran 5-10% faster with it, and slower again with three more.
                 Count = 2;
                 P1 = (float*)inputs[(call + n - 1) % n] + offset;
             }
