@@ -130,7 +130,7 @@ internal static unsafe partial class DistanceTiles
     /// Adds the pairs of rows i0..i0+3 with columns j0..j0+TColumns-1 over a sub-block to their lanes: four row loads and
     /// one load per column feed four pairs each.
     /// </summary>
-    /// <typeparam name="TColumns">The number of columns, 1 to 4.</typeparam>
+    /// <typeparam name="TColumns">The number of columns, 2 to 4 (a lone column runs in <see cref="Column{TFetch}"/>).</typeparam>
     /// <typeparam name="TFetch">How many next-block lines each step fetches: 0, 2 or 4.</typeparam>
     /// <param name="pass">The sub-block.</param>
     /// <param name="i0">The first row.</param>
